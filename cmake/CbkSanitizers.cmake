@@ -1,0 +1,7 @@
+# CBK_SANITIZE=address;undefined instruments every target. UBSan is made fatal so that a test
+# which triggers undefined behaviour fails instead of printing and passing.
+if(CBK_SANITIZE)
+  string(REPLACE ";" "," _cbk_san "${CBK_SANITIZE}")
+  add_compile_options(-fsanitize=${_cbk_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_cbk_san})
+endif()

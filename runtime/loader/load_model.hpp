@@ -1,0 +1,40 @@
+// Loading a .cbk model: the single verified entry point.
+//
+// Every load runs, in order: (1) structure — size, file identifier, schema version, the
+// FlatBuffers Verifier with explicit limits, header CRC, data-section placement and CRC; (2)
+// semantics — every tensor range, alignment, dtype and shape, the architecture, codebooks,
+// annotations, tokenizer; (3) preparation of plain views. Nothing reads tensor data before its
+// range has been validated. Any failure returns a specific Status and a message naming the field
+// and the bad value; no partial model is ever returned.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/model.hpp"
+#include "runtime/status.hpp"
+
+namespace cbk {
+
+// The schema version this runtime writes and understands (files with a newer major are refused).
+inline constexpr std::uint16_t kSchemaMajor = 1;
+inline constexpr std::uint16_t kSchemaMinor = 0;
+
+struct LoadOptions {
+  bool allow_mmap = true;             // map files read-only instead of reading them
+  bool verify_data_checksum = true;   // CRC the whole data section (reads every byte once)
+};
+
+enum class BufferMode { borrow, copy };
+
+Error load_model_file(const std::string& path, const LoadOptions& options,
+                      std::shared_ptr<const Model>* out);
+
+// borrow: zero-copy; the buffer must be 64-byte aligned and outlive the model, unchanged.
+// copy: the loader keeps its own aligned copy.
+Error load_model_memory(const void* data, std::size_t size, BufferMode mode,
+                        const LoadOptions& options, std::shared_ptr<const Model>* out);
+
+}  // namespace cbk

@@ -1,0 +1,47 @@
+// Internal steps of the loader, shared between its translation units.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/model.hpp"
+#include "runtime/status.hpp"
+
+namespace cbk::loader {
+
+// Where a tensor's bytes are, as the file claims (not yet trusted).
+struct TensorLocation {
+  TensorView* view = nullptr;      // the view to bind once the location is validated
+  std::string role;                // where the tensor sits in the header, for messages
+  bool present = false;            // false when the header has no table at this place
+  std::uint8_t raw_dtype = 0;
+  std::uint64_t data_offset = 0;   // relative to the data section
+  std::uint64_t data_length = 0;
+  std::uint64_t scales_offset = 0;
+  std::uint64_t scales_length = 0;
+};
+
+// Step 1: verifies the header structure and integrity; fills contents->file.
+Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verify_data_crc,
+                       FileFacts* facts);
+
+// Converts the verified FlatBuffer header into plain structs; tensor locations are recorded but
+// views are not bound to data. Requires verify_structure() to have succeeded.
+Error convert_header(const std::uint8_t* bytes, ModelContents* contents,
+                     std::vector<TensorLocation>* locations);
+
+// Step 2: semantic validation.
+Error validate_tensor_locations(std::vector<TensorLocation>& locations, std::uint64_t data_size);
+void bind_tensor_data(std::vector<TensorLocation>& locations, const std::uint8_t* data_section,
+                      std::uint64_t data_offset);
+Error validate_architecture(const Architecture& arch);
+Error validate_base_tensors(const ModelContents& contents);
+Error validate_codebooks(const ModelContents& contents);
+Error validate_annotations(const ModelContents& contents);
+Error validate_tokenizer(const ModelContents& contents);
+// After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables).
+Error validate_values(const ModelContents& contents);
+Error validate_generation(const GenerationDefaults& generation);
+
+}  // namespace cbk::loader

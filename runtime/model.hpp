@@ -1,0 +1,195 @@
+// The prepared, immutable model: plain C++ views of a verified and validated .cbk file.
+//
+// A Model is created only by the loader (runtime/loader/load_model.hpp). It keeps the file bytes
+// alive (mmap, caller's buffer, or its own copy) and every TensorView points into them. A Model is
+// never modified after loading, so any number of threads and sessions may share one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cbk {
+
+class FileBytes;  // runtime/loader/file_bytes.hpp
+
+enum class DType : std::uint8_t { f32 = 0, f16 = 1, int8 = 2, u8 = 3, i32 = 4 };
+enum class Family : std::uint8_t { gpt_neox = 0, gpt2 = 1, gpt_neo = 2 };
+enum class Activation : std::uint8_t { gelu = 0, gelu_new = 1, relu = 2 };
+enum class PositionKind : std::uint8_t { learned = 0, rotary = 1 };
+enum class AttentionKind : std::uint8_t { global = 0, local = 1 };
+enum class CodebookSite : std::uint8_t {
+  attn_preproj = 0, attn = 1, mlp = 2, mlp_mid = 3, qkv = 4, attn_plus_mlp = 5,
+  transformer_block = 6
+};
+enum class Similarity : std::uint8_t { inner_product = 0, euclidean = 1 };
+enum class TokenizerKind : std::uint8_t { byte_bpe = 0, vocab = 1 };
+
+// Lower-case names as written in the schema ("gpt_neox", "attn_preproj", ...).
+const char* to_string(DType v) noexcept;
+const char* to_string(Family v) noexcept;
+const char* to_string(Activation v) noexcept;
+const char* to_string(PositionKind v) noexcept;
+const char* to_string(AttentionKind v) noexcept;
+const char* to_string(CodebookSite v) noexcept;
+const char* to_string(Similarity v) noexcept;
+const char* to_string(TokenizerKind v) noexcept;
+std::size_t dtype_size(DType v) noexcept;
+
+struct Architecture {
+  Family family = Family::gpt_neox;
+  std::uint32_t vocab_size = 0;
+  std::uint32_t d_model = 0;
+  std::uint32_t n_layers = 0;
+  std::uint32_t n_heads = 0;
+  std::uint32_t head_dim = 0;
+  std::uint32_t d_mlp = 0;
+  std::uint32_t max_positions = 0;
+  float norm_eps = 1e-5f;
+  Activation activation = Activation::gelu;
+  PositionKind positions = PositionKind::rotary;
+  std::uint32_t rotary_dims = 0;
+  float rotary_base = 10000.0f;
+  bool parallel_residual = false;
+  bool scale_attention = true;
+  std::vector<AttentionKind> layer_attention;  // one per layer (filled with global if absent)
+  std::uint32_t local_window = 0;
+  bool tied_embeddings = false;
+};
+
+// A tensor stored in the data section. `data` points into the model's bytes.
+struct TensorView {
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<std::uint64_t> shape;
+  const std::uint8_t* data = nullptr;
+  std::uint64_t bytes = 0;
+  const float* scales = nullptr;     // int8 only: one scale per row
+  std::uint64_t file_offset = 0;     // absolute offset of `data` in the file
+
+  std::uint64_t rows() const noexcept { return shape.empty() ? 0 : shape[0]; }
+  std::uint64_t elements() const noexcept;
+  std::uint64_t row_length() const noexcept { return rows() ? elements() / rows() : 0; }
+  const float* f32() const noexcept { return reinterpret_cast<const float*>(data); }
+};
+
+struct CodebookGroup {
+  TensorView ln_weight;  // [dim] f32
+  TensorView ln_bias;    // [dim] f32
+  TensorView codes;      // [codes, dim]
+};
+
+struct Codebook {
+  std::uint32_t layer = 0;
+  CodebookSite site = CodebookSite::mlp;
+  std::uint32_t groups = 1;
+  std::uint32_t codes = 0;
+  std::uint32_t dim = 0;
+  std::uint32_t k = 1;
+  Similarity similarity = Similarity::inner_product;
+  std::vector<CodebookGroup> group_data;
+};
+
+struct CodeContext {
+  std::vector<std::int32_t> tokens;
+  std::uint32_t highlight_start = 0;
+  std::uint32_t highlight_end = 0;
+  float score = 0.0f;
+};
+
+struct CodeAnnotation {
+  std::uint32_t codebook = 0;  // index into Model::codebooks()
+  std::uint32_t group = 0;
+  std::uint32_t code = 0;
+  std::string label;
+  std::string description;
+  float frequency = 0.0f;
+  std::vector<CodeContext> top_contexts;
+};
+
+struct TokenizerData {
+  TokenizerKind kind = TokenizerKind::vocab;
+  std::vector<std::string> tokens;
+  std::vector<std::string> merges;
+  std::int32_t bos_id = -1;
+  std::int32_t eos_id = -1;
+  std::int32_t pad_id = -1;
+  bool add_bos = false;
+};
+
+struct Metadata {
+  std::string name;
+  std::string description;
+  std::string license;
+  std::string source_checkpoint;
+  std::string converter;
+  std::string converter_version;
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+struct GenerationDefaults {
+  std::uint32_t max_new_tokens = 64;
+  float temperature = 1.0f;
+  std::uint32_t top_k = 0;
+  float top_p = 1.0f;
+  std::uint64_t seed = 0;
+};
+
+// Facts about the file itself, for `cbk info`.
+struct FileFacts {
+  std::uint16_t schema_major = 0;
+  std::uint16_t schema_minor = 0;
+  std::uint64_t file_size = 0;
+  std::uint64_t header_size = 0;
+  std::uint64_t data_offset = 0;
+  std::uint64_t data_size = 0;
+  std::uint32_t header_crc32 = 0;
+  std::uint32_t data_crc32 = 0;
+  bool data_crc_verified = false;  // false when the caller skipped the data checksum
+  bool memory_mapped = false;
+};
+
+// Everything a loaded model contains. Built by the loader; read-only afterwards.
+struct ModelContents {
+  FileFacts file;
+  Metadata metadata;
+  Architecture architecture;
+  std::vector<TensorView> tensors;
+  std::vector<Codebook> codebooks;
+  std::vector<CodeAnnotation> annotations;
+  bool has_tokenizer = false;
+  TokenizerData tokenizer;
+  GenerationDefaults generation;
+  std::vector<TensorView> extras;
+};
+
+class Model {
+ public:
+  Model(std::shared_ptr<const FileBytes> bytes, ModelContents contents);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const FileFacts& file() const noexcept { return c_.file; }
+  const Metadata& metadata() const noexcept { return c_.metadata; }
+  const Architecture& architecture() const noexcept { return c_.architecture; }
+  const std::vector<TensorView>& tensors() const noexcept { return c_.tensors; }
+  const std::vector<Codebook>& codebooks() const noexcept { return c_.codebooks; }
+  const std::vector<CodeAnnotation>& annotations() const noexcept { return c_.annotations; }
+  bool has_tokenizer() const noexcept { return c_.has_tokenizer; }
+  const TokenizerData& tokenizer() const noexcept { return c_.tokenizer; }
+  const GenerationDefaults& generation() const noexcept { return c_.generation; }
+  const std::vector<TensorView>& extras() const noexcept { return c_.extras; }
+
+  // nullptr when absent.
+  const TensorView* find_tensor(const std::string& name) const noexcept;
+  const TensorView* find_extra(const std::string& name) const noexcept;
+
+ private:
+  std::shared_ptr<const FileBytes> bytes_;
+  ModelContents c_;
+};
+
+}  // namespace cbk
