@@ -1,0 +1,264 @@
+"""Builds the loader test fixtures with the Python writer (an implementation independent of the
+C++ loader):
+
+  OUT/<family>.cbk + OUT/<family>.expect   valid models and what the loader must report for them
+  OUT/corrupt/<case>.cbk + OUT/corrupt/manifest.txt   hostile files and the status each must get
+
+.expect lines are whitespace-separated; strings are hex-encoded UTF-8 so no escaping is needed.
+Tensor sums are computed here in float64 from the arrays' dequantized values.
+"""
+import os
+import struct
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
+from cbkfile import TensorSpec, crc32  # noqa: E402
+from cbkfile.random_model import fixture_model  # noqa: E402
+
+FAMILIES = ("gpt_neox", "gpt2", "gpt_neo")
+
+
+def hexs(s):
+    return s.encode("utf-8").hex() or "-"
+
+
+def dequantized(spec: TensorSpec):
+    np_dtype = {"f32": "<f4", "f16": "<f2", "int8": "i1", "u8": "u1", "i32": "<i4"}[spec.dtype]
+    values = np.frombuffer(spec.data, dtype=np_dtype).astype(np.float64)
+    if spec.dtype == "int8":
+        scales = np.frombuffer(spec.scales, dtype="<f4").astype(np.float64)
+        values = (values.reshape(spec.shape[0], -1) * scales[:, None]).reshape(-1)
+    return values
+
+
+def tensor_line(kind, spec, *prefix):
+    v = dequantized(spec)
+    return " ".join([kind, *map(str, prefix), hexs(spec.name), spec.dtype, ",".join(map(str, spec.shape)),
+                     repr(float(v.sum())), repr(float(v[0])), repr(float(v[-1]))])
+
+
+def expectations(w, blob):
+    lines = ["file_size %d" % len(blob), "schema %d %d" % (w.schema_major, w.schema_minor)]
+    header_size = struct.unpack_from("<I", blob, 0)[0]
+    data_offset = (4 + header_size + 63) // 64 * 64
+    lines.append("data_offset %d" % data_offset)
+    lines.append("data_crc32 %d" % crc32(blob[data_offset:]))
+    a = w.architecture
+    for key in ("family", "vocab_size", "d_model", "n_layers", "n_heads", "head_dim", "d_mlp", "max_positions",
+                "activation", "positions", "rotary_dims", "local_window"):
+        lines.append("arch %s %s" % (key, a.get(key, 0)))
+    for key in ("parallel_residual", "scale_attention", "tied_embeddings"):
+        lines.append("arch %s %d" % (key, int(a.get(key, False))))
+    lines.append("arch layer_attention %s" % ",".join(a.get("layer_attention") or ["global"] * a["n_layers"]))
+    for spec in w.tensors:
+        lines.append(tensor_line("tensor", spec))
+    for spec in w.extras:
+        lines.append(tensor_line("extra", spec))
+    for i, cb in enumerate(w.codebooks):
+        lines.append("codebook %d %d %s %d %d %d %d %s" % (i, cb.layer, cb.site, cb.groups, cb.codes, cb.dim, cb.k,
+                                                          cb.similarity))
+        for g, grp in enumerate(cb.group_data):
+            for role in ("ln_weight", "ln_bias", "codes"):
+                lines.append(tensor_line("cbtensor", grp[role], i, g, role))
+    t = w.tokenizer
+    lines.append("tokenizer %s %d %d %d %d %d %d" % (t["kind"], len(t["tokens"]), len(t.get("merges", [])),
+                                                     t["bos_id"], t["eos_id"], t["pad_id"], int(t["add_bos"])))
+    for i, tok in enumerate(t["tokens"]):
+        lines.append("token %d %s" % (i, hexs(tok)))
+    for i, m in enumerate(t.get("merges", [])):
+        lines.append("merge %d %s" % (i, hexs(m)))
+    m = w.metadata
+    for key in ("name", "description", "license", "source_checkpoint", "converter", "converter_version"):
+        lines.append("meta %s %s" % (key, hexs(m.get(key, ""))))
+    for key, value in m.get("extra", {}).items():
+        lines.append("metaextra %s %s" % (hexs(str(key)), hexs(str(value))))
+    g = w.generation
+    lines.append("generation %d %r %d %r %d" % (g["max_new_tokens"], g["temperature"], g["top_k"], g["top_p"], g["seed"]))
+    for a in w.annotations:
+        ctx = a["top_contexts"][0]
+        lines.append("annotation %d %d %d %s %s %r %d %s %d %d %r" % (
+            a["codebook"], a["group"], a["code"], hexs(a["label"]), hexs(a["description"]), a["frequency"],
+            len(a["top_contexts"]), ",".join(map(str, ctx["tokens"])), ctx["highlight"][0], ctx["highlight"][1],
+            ctx["score"]))
+    return "\n".join(lines) + "\n"
+
+
+# ---- the negative corpus: (name, expected status, how to break a fresh gpt_neox fixture) ------------
+def tensor(w, name):
+    return next(t for t in w.all_tensor_specs() if t.name == name)
+
+
+def set_first(array_bytes, dtype, value):
+    a = np.frombuffer(array_bytes, dtype=dtype).copy()
+    a.reshape(-1)[0] = value
+    return a.tobytes()
+
+
+def writer_cases():
+    """Cases built by changing what the writer serializes."""
+    def future_version(w): w.schema_major = 2
+    def zero_version(w): w.schema_major = 0
+    def header_crc(w): w.header_crc_override = 12345
+    def data_offset(w): w.data_offset_override = 64 * 1000
+    def data_size_short(w): w.data_size_override = 64
+    def out_of_range(w): tensor(w, "layers.1.mlp.down.bias").data_offset = 64 * 10 ** 6
+    def misaligned(w):
+        w.layout_data()  # assign the real offsets first, then damage one
+        tensor(w, "layers.0.attn.out.bias").data_offset += 4
+    def overflow(w):
+        t = tensor(w, "layers.0.ln1.weight")
+        t.shape = [2 ** 40, 2 ** 40]
+    def byte_overflow(w):
+        t = tensor(w, "layers.0.ln1.weight")
+        t.shape = [2 ** 31, 2 ** 31]  # 2^62 elements fit, 2^64 bytes do not
+    def length_mismatch(w):
+        w.layout_data()
+        tensor(w, "final_norm.bias").data_length += 4
+    def arch_shape(w):
+        t = tensor(w, "tok_embed")
+        t.shape = [t.shape[1], t.shape[0]]
+    def missing(w): w.tensors = [t for t in w.tensors if t.name != "layers.1.ln1.weight"]
+    def duplicate(w): tensor(w, "layers.1.ln2.bias").name = "layers.1.ln2.weight"
+    def unknown_name(w): tensor(w, "layers.1.ln2.bias").name = "layers.1.ln3.bias"
+    def k_too_big(w): w.codebooks[0].k = w.codebooks[0].codes + 1
+    def k_zero(w): w.codebooks[0].k = 0
+    def groups_not_dividing(w): w.codebooks[1].groups = 3
+    def group_count(w): w.codebooks[0].group_data.pop()
+    def layer_range(w): w.codebooks[1].layer = 7
+    def duplicate_site(w): w.codebooks[1].site = "attn_preproj"; w.codebooks[1].layer = 0
+    def unknown_site(w): w.codebooks[0].raw_site = 9
+    def missing_group_tensor(w): w.codebooks[0].group_data[0]["ln_bias"] = None
+    def nan_ln(w):
+        t = w.codebooks[0].group_data[1]["ln_weight"]
+        t.data = set_first(t.data, "<f4", np.nan)
+    def nan_final_norm(w):
+        t = tensor(w, "final_norm.weight")
+        t.data = set_first(t.data, "<f4", np.inf)
+    def nan_code(w):
+        t = w.codebooks[0].group_data[0]["codes"]
+        t.data = set_first(t.data, "<f4", np.nan)
+    def zero_scale(w):
+        t = w.codebooks[2].group_data[0]["codes"]  # the int8 mlp_mid codebook
+        t.scales = set_first(t.scales, "<f4", 0.0)
+    def int8_no_scales(w):
+        t = w.codebooks[2].group_data[0]["codes"]
+        t.scales_length = 0
+    def bad_dtype_value(w): tensor(w, "layers.0.mlp.up.bias").raw_dtype = 9
+    def ln_dtype(w):
+        t = tensor(w, "layers.0.ln2.weight")
+        a = np.frombuffer(t.data, dtype="<f4").astype("<f2")
+        t.dtype, t.data, t.data_length = "f16", a.tobytes(), None
+    def head_dim(w): w.architecture["head_dim"] = 7
+    def no_architecture(w): w.architecture = None
+    def local_window(w): w.architecture["local_window"] = 0; w.architecture["layer_attention"] = ["global", "local"]
+    def rotary_dims(w): w.architecture["rotary_dims"] = 3
+    def bos_range(w): w.tokenizer["bos_id"] = len(w.tokenizer["tokens"])
+    def duplicate_token(w): w.tokenizer["tokens"][5] = w.tokenizer["tokens"][4]
+    def bad_merge(w): w.tokenizer["merges"][0] = "nospace"
+    def too_many_tokens(w): w.tokenizer["tokens"] += ["x%d" % i for i in range(10)]
+    def annotation_code(w): w.annotations[0]["code"] = 16
+    def annotation_codebook(w): w.annotations[0]["codebook"] = 99
+    def annotation_token(w): w.annotations[0]["top_contexts"][0]["tokens"][0] = 10 ** 6
+    def top_p(w): w.generation["top_p"] = 0.0
+    def nan_temperature(w): w.generation["temperature"] = float("nan")
+
+    return [
+        ("future_version", "unsupported_version", future_version),
+        ("zero_version", "unsupported_version", zero_version),
+        ("header_crc", "checksum_mismatch", header_crc),
+        ("data_offset", "bad_data_section", data_offset),
+        ("data_size_short", "bad_data_section", data_size_short),
+        ("tensor_out_of_range", "tensor_out_of_range", out_of_range),
+        ("tensor_misaligned", "tensor_misaligned", misaligned),
+        ("shape_product_overflow", "shape_overflow", overflow),
+        ("shape_bytes_overflow", "shape_overflow", byte_overflow),
+        ("data_length_mismatch", "shape_mismatch", length_mismatch),
+        ("shape_vs_architecture", "shape_mismatch", arch_shape),
+        ("missing_tensor", "missing_tensor", missing),
+        ("duplicate_tensor", "duplicate_tensor", duplicate),
+        ("unknown_tensor", "bad_architecture", unknown_name),
+        ("k_exceeds_codes", "bad_codebook", k_too_big),
+        ("k_zero", "bad_codebook", k_zero),
+        ("groups_not_dividing", "bad_codebook", groups_not_dividing),
+        ("group_table_count", "bad_codebook", group_count),
+        ("layer_out_of_range", "out_of_range", layer_range),
+        ("duplicate_codebook_site", "bad_codebook", duplicate_site),
+        ("unknown_site", "bad_codebook", unknown_site),
+        ("missing_group_tensor", "missing_tensor", missing_group_tensor),
+        ("nan_codebook_ln", "non_finite_value", nan_ln),
+        ("inf_final_norm", "non_finite_value", nan_final_norm),
+        ("nan_code", "non_finite_value", nan_code),
+        ("zero_int8_scale", "non_finite_value", zero_scale),
+        ("int8_without_scales", "shape_mismatch", int8_no_scales),
+        ("unknown_dtype", "bad_dtype", bad_dtype_value),
+        ("f16_layernorm", "bad_dtype", ln_dtype),
+        ("head_dim", "bad_architecture", head_dim),
+        ("no_architecture", "bad_architecture", no_architecture),
+        ("local_window_zero", "bad_architecture", local_window),
+        ("odd_rotary_dims", "bad_architecture", rotary_dims),
+        ("bos_out_of_range", "bad_tokenizer", bos_range),
+        ("duplicate_token", "bad_tokenizer", duplicate_token),
+        ("malformed_merge", "bad_tokenizer", bad_merge),
+        ("tokens_exceed_vocab", "bad_tokenizer", too_many_tokens),
+        ("annotation_code", "bad_annotation", annotation_code),
+        ("annotation_codebook", "bad_annotation", annotation_codebook),
+        ("annotation_token", "bad_annotation", annotation_token),
+        ("generation_top_p", "out_of_range", top_p),
+        ("generation_nan_temperature", "out_of_range", nan_temperature),
+    ]
+
+
+def byte_cases(good: bytes):
+    """Cases built by damaging the bytes of a valid file."""
+    header_size = struct.unpack_from("<I", good, 0)[0]
+
+    def patched(offset, new):
+        return good[:offset] + new + good[offset + len(new):]
+
+    return [
+        ("empty_file", "truncated", b""),
+        ("truncated_prefix", "truncated", good[:10]),
+        ("truncated_header", "truncated", good[:header_size // 2]),
+        ("truncated_data", "truncated", good[:-64]),
+        ("bad_identifier", "bad_identifier", patched(8, b"GGUF")),
+        ("huge_header_size", "truncated", patched(0, struct.pack("<I", 0xFFFFFFF0))),
+        ("root_offset_outside", "verify_failed", patched(4, struct.pack("<I", header_size + 1000))),
+        ("trailing_bytes", "bad_data_section", good + b"\0" * 64),
+        ("data_byte_flipped", "checksum_mismatch", patched(len(good) - 100, bytes([good[-100] ^ 0x40]))),
+        ("nonzero_padding", "bad_data_section", patched(4 + header_size, b"\x01")
+         if (4 + header_size) % 64 else good[:0] + b""),
+    ]
+
+
+def main(out_dir):
+    os.makedirs(os.path.join(out_dir, "corrupt"), exist_ok=True)
+    for family in FAMILIES:
+        w = fixture_model(family, seed=FAMILIES.index(family) + 1)
+        blob = w.to_bytes()
+        with open(os.path.join(out_dir, family + ".cbk"), "wb") as f:
+            f.write(blob)
+        with open(os.path.join(out_dir, family + ".expect"), "w") as f:
+            f.write(expectations(w, blob))
+    manifest = []
+    for name, status, mutate in writer_cases():
+        w = fixture_model("gpt_neox", seed=1)
+        mutate(w)
+        with open(os.path.join(out_dir, "corrupt", name + ".cbk"), "wb") as f:
+            f.write(w.to_bytes())
+        manifest.append((name, status))
+    good = fixture_model("gpt_neox", seed=1).to_bytes()
+    for name, status, blob in byte_cases(good):
+        if name == "nonzero_padding" and not blob:
+            continue  # the header happened to end on a 64-byte boundary: no padding to damage
+        with open(os.path.join(out_dir, "corrupt", name + ".cbk"), "wb") as f:
+            f.write(blob)
+        manifest.append((name, status))
+    with open(os.path.join(out_dir, "corrupt", "manifest.txt"), "w") as f:
+        f.writelines("%s %s\n" % m for m in manifest)
+    print("wrote %d fixtures and %d corrupt files to %s" % (len(FAMILIES), len(manifest), out_dir))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
