@@ -53,7 +53,7 @@ class Positions:
         if self.spec == "generated":
             return pos >= n_prompt
         for it in self.spec:
-            if isinstance(it, tuple):
+            if isinstance(it, (tuple, list)):
                 if it[0] <= pos < it[1]:
                     return True
             elif it == pos:
