@@ -3,8 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 

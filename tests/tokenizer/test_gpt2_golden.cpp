@@ -99,6 +99,24 @@ TEST_CASE("GPT-2 BPE is consistent across threads", "[tokenizer][gpt2]") {
   for (size_t b : bad) CHECK(b == 0);
 }
 
+TEST_CASE("GPT-2 BPE word cache eviction keeps results", "[tokenizer][gpt2]") {
+  // More distinct words than the cache holds: " w" + base-26 spelling of i. Each is its own piece,
+  // so encoding the whole text must equal encoding the words one by one.
+  const auto& g = cbk_test::gpt2_golden();
+  std::string all;
+  std::vector<int32_t> expected;
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 40000; ++i) {
+    std::string word = " w";
+    for (int v = i; v > 0; v /= 26) word += static_cast<char>('a' + v % 26);
+    REQUIRE(g.tokenizer->encode(word, &ids).ok());
+    expected.insert(expected.end(), ids.begin(), ids.end());
+    all += word;
+  }
+  REQUIRE(g.tokenizer->encode(all, &ids).ok());
+  CHECK(ids == expected);
+}
+
 TEST_CASE("GPT-2 special token ids and lookups", "[tokenizer][gpt2]") {
   const auto& g = cbk_test::gpt2_golden();
   int32_t id = -1;

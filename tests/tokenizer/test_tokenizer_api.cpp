@@ -92,6 +92,21 @@ TEST_CASE("special token text is the special token only when asked", "[tokenizer
   CHECK(text == "<|endoftext|>");
 }
 
+TEST_CASE("a token spelled outside the byte alphabet stands for its own text", "[tokenizer][special]") {
+  // Like an added token of another vocabulary; "\xE2\x96\x81" (U+2581) is not in the alphabet.
+  const std::string added = "<\xE2\x96\x81pad>";
+  cbk::SpecialTokens sp;
+  sp.pad = 256;
+  sp.in_text = {256};
+  std::unique_ptr<cbk::Tokenizer> tk;
+  REQUIRE(cbk::Tokenizer::create_byte_bpe(byte_vocab({added}), {}, sp, &tk).ok());
+  std::string text;
+  REQUIRE(tk->token_text(256, &text).ok());
+  CHECK(text == added);
+  CHECK(enc(*tk, "x" + added, true) == Ids{'x', 256});
+  CHECK(enc(*tk, added).size() == added.size());  // not asked: plain bytes
+}
+
 TEST_CASE("decode and token_text reject ids outside the vocabulary", "[tokenizer][errors]") {
   const auto tk = small_bpe();
   std::string text;
