@@ -1,0 +1,30 @@
+// Load-time helpers that produce what the kernels consume: per-code norm terms, f16 / int8 copies
+// of a table and their per-code quantization error. Run once per model (not on the hot path);
+// computed in double precision.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "simd/simd.hpp"
+
+namespace cbk::simd {
+
+// IEEE binary16 <-> binary32 (round to nearest even; overflow to infinity).
+uint16_t f32_to_f16(float value) noexcept;
+float f16_to_f32(uint16_t bits) noexcept;
+
+// norm_term_out[j] = 1/||c_j|| (inner_product; 0 for an all-zero code) or ||c_j||^2 (euclidean).
+void compute_norm_terms(const float* codes, size_t n_codes, size_t dim, Metric metric,
+                        float* norm_term_out) noexcept;
+
+// codes_out = f16(codes); quant_error_out[j] = ||c_j - f16(c_j)|| (rounded up to float).
+void quantize_f16(const float* codes, size_t n_codes, size_t dim, uint16_t* codes_out,
+                  float* quant_error_out) noexcept;
+
+// Symmetric per-row int8: scale_j = max|c_j| / 127, q = round(c / scale) clamped to [-127, 127].
+// quant_error_out[j] = ||c_j - scale_j q_j|| (rounded up to float). An all-zero row gets scale 1.
+void quantize_int8(const float* codes, size_t n_codes, size_t dim, int8_t* codes_out,
+                   float* row_scale_out, float* quant_error_out) noexcept;
+
+}  // namespace cbk::simd

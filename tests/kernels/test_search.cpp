@@ -1,0 +1,180 @@
+// Codebook search (single and multi query) against the reference: ids, order and scores must be
+// identical (the reference reproduces each ISA's accumulation order, see simd/ref/search_ref.hpp).
+#include <algorithm>
+#include <limits>
+
+#include "simd/ref/search_ref.hpp"
+#include "tests/kernels/kernel_test_support.hpp"
+
+namespace cbk::simd::test {
+namespace {
+
+constexpr DType kDTypes[] = {DType::f32, DType::f16, DType::int8};
+constexpr Metric kMetrics[] = {Metric::inner_product, Metric::euclidean};
+
+struct SearchResult {
+  std::vector<int32_t> ids;
+  std::vector<float> scores;
+  size_t found = 0;
+};
+
+SearchResult run_kernel(const Kernels& kern, const CodebookView& book, const float* query,
+                        size_t k) {
+  SearchResult r{std::vector<int32_t>(k, 7), std::vector<float>(k, 7.0f), 0};
+  r.found = codebook_search(kern, book, query, k, r.ids.data(), r.scores.data());
+  return r;
+}
+
+SearchResult run_reference(const Kernels& kern, const CodebookView& book, const float* query,
+                           size_t k) {
+  SearchResult r{std::vector<int32_t>(k), std::vector<float>(k), 0};
+  r.found = ref::codebook_search(book, query, k, r.ids.data(), r.scores.data(), kern.accumulation);
+  return r;
+}
+
+void require_same(const SearchResult& got, const SearchResult& want) {
+  REQUIRE(got.found == want.found);
+  REQUIRE(got.ids == want.ids);
+  for (size_t i = 0; i < want.scores.size(); ++i) {
+    INFO("slot " << i);
+    // Bit-identical, including the -infinity padding (NaN never occurs with finite inputs).
+    REQUIRE(got.scores[i] == want.scores[i]);
+  }
+}
+
+// Sorted by descending score, equal scores by ascending id, padding at the end.
+void require_well_ordered(const SearchResult& r) {
+  for (size_t i = 1; i < r.found; ++i) {
+    REQUIRE(r.scores[i - 1] >= r.scores[i]);
+    if (r.scores[i - 1] == r.scores[i]) REQUIRE(r.ids[i - 1] < r.ids[i]);
+  }
+  for (size_t i = r.found; i < r.ids.size(); ++i) {
+    REQUIRE(r.ids[i] == -1);
+    REQUIRE(r.scores[i] == -std::numeric_limits<float>::infinity());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("search equals the reference over tile-boundary shapes", "[kernels][search]") {
+  const size_t dims[] = {1, 3, 4, 15, 16, 17, 31, 32, 33, 64, 95, 256};
+  const size_t code_counts[] = {0, 1, 3, 4, 5, 8, 9, 33, 130};
+  const size_t ks[] = {1, 5, 64};
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 1;
+    for (size_t dim : dims) {
+      for (size_t n : code_counts) {
+        for (Metric metric : kMetrics) {
+          PreparedTable table(random_floats(n * dim, seed++), n, dim, metric);
+          const std::vector<float> query = random_floats(dim, seed++);
+          for (DType dtype : kDTypes) {
+            for (size_t k : ks) {
+              INFO("dim " << dim << " codes " << n << " k " << k << " dtype " << dtype_name(dtype)
+                          << " metric " << int(metric));
+              const CodebookView book = table.view(dtype);
+              const SearchResult got = run_kernel(kern, book, query.data(), k);
+              require_same(got, run_reference(kern, book, query.data(), k));
+              require_well_ordered(got);
+              REQUIRE(got.found == std::min(k, n));
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("planted ties go to the lower id, in every ISA", "[kernels][search]") {
+  const size_t dim = 37, n = 200;
+  for_each_supported_isa([&](const Kernels& kern) {
+    for (Metric metric : kMetrics) {
+      std::vector<float> values = random_floats(n * dim, 99);
+      // Rows 150..199 duplicate rows 3, 6, 9, ...: every duplicate ties exactly with its source.
+      for (size_t j = 150; j < n; ++j) {
+        std::copy_n(values.begin() + (j - 150) * 3 * dim, dim, values.begin() + j * dim);
+      }
+      PreparedTable table(std::move(values), n, dim, metric);
+      for (DType dtype : kDTypes) {
+        INFO("dtype " << dtype_name(dtype) << " metric " << int(metric));
+        const CodebookView book = table.view(dtype);
+        // Queries equal to a duplicated code put the tie at the very top.
+        for (size_t source : {size_t(0), size_t(30), size_t(147)}) {
+          const float* query = table.codes.data() + source * dim;
+          const SearchResult got = run_kernel(kern, book, query, 64);
+          require_same(got, run_reference(kern, book, query, 64));
+          require_well_ordered(got);
+          size_t tied_pairs = 0;
+          for (size_t i = 1; i < got.found; ++i) tied_pairs += got.scores[i] == got.scores[i - 1];
+          REQUIRE(tied_pairs >= 3);  // the ties really were exercised
+        }
+        // A zero query ties every inner-product score at 0: ids must come out 0, 1, 2, ...
+        if (metric == Metric::inner_product) {
+          const std::vector<float> zero(dim, 0.0f);
+          const SearchResult got = run_kernel(kern, book, zero.data(), 64);
+          require_same(got, run_reference(kern, book, zero.data(), 64));
+          for (size_t i = 0; i < 64; ++i) REQUIRE(got.ids[i] == int32_t(i));
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("k larger than the table pads with -1", "[kernels][search]") {
+  PreparedTable table(random_floats(3 * 20, 5), 3, 20, Metric::inner_product);
+  const std::vector<float> query = random_floats(20, 6);
+  for_each_supported_isa([&](const Kernels& kern) {
+    const SearchResult got = run_kernel(kern, table.view(DType::f32), query.data(), 8);
+    REQUIRE(got.found == 3);
+    require_well_ordered(got);
+  });
+}
+
+TEST_CASE("multi-query search equals single-query search row by row", "[kernels][search]") {
+  struct Shape {
+    size_t n_codes, dim, n_queries, k;
+  };
+  // 1000 x 64 f32 spans several 96 KiB code blocks; 8 is the query tile.
+  const Shape shapes[] = {{0, 8, 3, 4}, {1000, 64, 0, 8}, {1000, 64, 1, 8}, {1000, 64, 8, 1},
+                          {1000, 64, 9, 64}, {517, 33, 20, 5}, {3, 1000, 17, 8}};
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 500;
+    for (const Shape& s : shapes) {
+      for (Metric metric : kMetrics) {
+        PreparedTable table(random_floats(s.n_codes * s.dim, seed++), s.n_codes, s.dim, metric);
+        const size_t stride = s.dim + 3;
+        const std::vector<float> queries = random_floats(s.n_queries * stride + 1, seed++);
+        for (DType dtype : kDTypes) {
+          INFO("codes " << s.n_codes << " dim " << s.dim << " queries " << s.n_queries << " dtype "
+                        << dtype_name(dtype));
+          const CodebookView book = table.view(dtype);
+          std::vector<int32_t> ids(s.n_queries * s.k + 1, 7);
+          std::vector<float> scores(s.n_queries * s.k + 1, 7.0f);
+          codebook_search_multi(kern, book, queries.data(), s.n_queries, stride, s.k, ids.data(),
+                                scores.data());
+          for (size_t t = 0; t < s.n_queries; ++t) {
+            const SearchResult single = run_kernel(kern, book, queries.data() + t * stride, s.k);
+            SearchResult multi{std::vector<int32_t>(ids.begin() + t * s.k,
+                                                    ids.begin() + (t + 1) * s.k),
+                               std::vector<float>(scores.begin() + t * s.k,
+                                                  scores.begin() + (t + 1) * s.k),
+                               std::min(s.k, s.n_codes)};
+            require_same(multi, single);
+          }
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("the scalar table is the reference in separate mode", "[kernels][search]") {
+  const Kernels& scalar = kernels_for(Isa::scalar);
+  REQUIRE(scalar.accumulation == Accumulation::separate);
+  PreparedTable table(random_floats(300 * 40, 77), 300, 40, Metric::euclidean);
+  const std::vector<float> query = random_floats(40, 78);
+  for (DType dtype : kDTypes) {
+    const SearchResult got = run_kernel(scalar, table.view(dtype), query.data(), 10);
+    require_same(got, run_reference(scalar, table.view(dtype), query.data(), 10));
+  }
+}
+
+}  // namespace cbk::simd::test

@@ -1,0 +1,98 @@
+// Exact search over f16/int8 tables: the ids, order and scores must equal the f32 kernel's, on at
+// least 10,000 random queries per shape on the best ISA (fewer on the others, which share the
+// body). Also reports how often the approximate (quantized-only) mode agrees.
+#include <algorithm>
+#include <cstdlib>
+
+#include "simd/ref/search_ref.hpp"
+#include "tests/kernels/kernel_test_support.hpp"
+
+namespace cbk::simd::test {
+namespace {
+
+constexpr size_t kQueriesBestIsa = 10000;
+constexpr size_t kQueriesOtherIsas = 300;
+
+struct Shape {
+  size_t n_codes, dim, k;
+};
+
+}  // namespace
+
+TEST_CASE("exact quantized search equals f32 search on 10,000 queries per shape",
+          "[kernels][search][exact]") {
+  const Shape shapes[] = {{512, 64, 8}, {1024, 40, 64}, {300, 129, 1}};
+  const Isa best = detect_best_isa();
+  for_each_supported_isa([&](const Kernels& kern) {
+    const size_t n_queries = kern.isa == best ? kQueriesBestIsa : kQueriesOtherIsas;
+    uint32_t seed = 2024;
+    for (const Shape& s : shapes) {
+      for (Metric metric : {Metric::inner_product, Metric::euclidean}) {
+        PreparedTable table(random_floats(s.n_codes * s.dim, seed++), s.n_codes, s.dim, metric);
+        const std::vector<float> queries = random_floats(n_queries * s.dim, seed++);
+        for (DType dtype : {DType::f16, DType::int8}) {
+          INFO("codes " << s.n_codes << " dim " << s.dim << " k " << s.k << " dtype "
+                        << dtype_name(dtype) << " metric " << int(metric));
+          const ExactSearchTable exact = table.exact_table(dtype);
+          const CodebookView f32_book = table.view(DType::f32);
+          const CodebookView approx_book = table.approximate_view(dtype);
+          std::vector<int32_t> want_ids(s.k), got_ids(s.k), approx_ids(s.k);
+          std::vector<float> want_scores(s.k), got_scores(s.k), approx_scores(s.k);
+          size_t mismatches = 0, rescored = 0, approx_agree = 0;
+          for (size_t q = 0; q < n_queries; ++q) {
+            const float* query = queries.data() + q * s.dim;
+            kern.f32_codebook_search(f32_book, query, s.k, want_ids.data(), want_scores.data());
+            ExactSearchStats stats;
+            codebook_search_exact(kern, exact, query, s.k, got_ids.data(), got_scores.data(),
+                                  &stats);
+            rescored += stats.rescored;
+            mismatches += got_ids != want_ids || got_scores != want_scores;
+            codebook_search(kern, approx_book, query, s.k, approx_ids.data(), approx_scores.data());
+            for (int32_t id : approx_ids) {
+              approx_agree += std::count(want_ids.begin(), want_ids.end(), id) > 0;
+            }
+          }
+          REQUIRE(mismatches == 0);
+          std::printf("[exact] %-7s %-4s %s C=%zu d=%zu k=%zu: %zu queries identical, rescored "
+                      "%.1f codes/query (%.2f%%); approximate id agreement %.2f%%\n",
+                      isa_name(kern.isa), dtype_name(dtype),
+                      metric == Metric::inner_product ? "ip " : "l2 ", s.n_codes, s.dim, s.k,
+                      n_queries, double(rescored) / n_queries,
+                      100.0 * double(rescored) / double(n_queries * s.n_codes),
+                      100.0 * double(approx_agree) / double(n_queries * s.k));
+          // The bound must prune: rescoring everything would defeat the quantized table.
+          REQUIRE(rescored < n_queries * s.n_codes / 2);
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("exact quantized search keeps planted ties and matches the reference",
+          "[kernels][search][exact]") {
+  const size_t n = 120, dim = 50;
+  std::vector<float> values = random_floats(n * dim, 31);
+  for (size_t j = 100; j < n; ++j) {
+    std::copy_n(values.begin() + (j - 100) * 2 * dim, dim, values.begin() + j * dim);
+  }
+  for (Metric metric : {Metric::inner_product, Metric::euclidean}) {
+    PreparedTable table(values, n, dim, metric);
+    for_each_supported_isa([&](const Kernels& kern) {
+      for (DType dtype : {DType::f16, DType::int8}) {
+        for (size_t source : {size_t(0), size_t(18), size_t(77)}) {
+          const float* query = table.codes.data() + source * dim;
+          std::vector<int32_t> got_ids(64), want_ids(64);
+          std::vector<float> got_scores(64), want_scores(64);
+          codebook_search_exact(kern, table.exact_table(dtype), query, 64, got_ids.data(),
+                                got_scores.data(), nullptr);
+          ref::codebook_search_exact(table.exact_table(dtype), query, 64, want_ids.data(),
+                                     want_scores.data(), kern.accumulation);
+          REQUIRE(got_ids == want_ids);
+          REQUIRE(got_scores == want_scores);
+        }
+      }
+    });
+  }
+}
+
+}  // namespace cbk::simd::test
