@@ -217,8 +217,8 @@ def read_weights(ckpt_dir, prefer: str = "safetensors") -> Dict[str, np.ndarray]
 
 
 def is_ignored_key(key: str) -> bool:
-    """Buffers and metrics the reference may have saved; never weights."""
-    return key.endswith((".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias",
+    """Buffers and metrics the reference may have saved; never weights (wrapper levels removed first)."""
+    return key.replace(".module_layer", "").endswith((".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias",
                          ".rotary_emb.inv_freq", ".counts"))
 
 
