@@ -1,0 +1,16 @@
+// The verbs of the `cbk` command-line tool. Each returns the process exit code:
+// 0 success, 1 the work failed (bad model file, ...), 2 usage error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cbk::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+int run_info(const std::vector<std::string>& args);
+
+}  // namespace cbk::cli

@@ -1,0 +1,44 @@
+// cbk — the codebook.cpp command-line tool.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "tools/cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: cbk COMMAND [ARGS]\n"
+    "commands:\n"
+    "  info MODEL.cbk [--json]   verify a model file and describe it\n"
+    "  help                      this text\n"
+    "  --version                 print the version\n"
+    "Run 'cbk COMMAND --help' for the options of a command.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      std::fputs(kUsage, stderr);
+      return cbk::cli::kExitUsage;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    if (command == "info") return cbk::cli::run_info(args);
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::fputs(kUsage, stdout);
+      return cbk::cli::kExitOk;
+    }
+    if (command == "--version") {
+      std::printf("cbk %s\n", CBK_VERSION_STRING);
+      return cbk::cli::kExitOk;
+    }
+    std::fprintf(stderr, "cbk: unknown command '%s'\n%s", command.c_str(), kUsage);
+    return cbk::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbk: internal error: %s\n", e.what());
+    return cbk::cli::kExitFailure;
+  }
+}
