@@ -99,5 +99,17 @@ class Scaling(unittest.TestCase):
         torch.testing.assert_close(neo.view(4, 2, 8)[0], v[:, 0])
 
 
+class Activations(unittest.TestCase):
+    def test_gelu_variants(self):
+        from cbk_reference.blocks import activation
+        x = torch.linspace(-6, 6, 101)
+        erf = torch.tensor([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.tolist()])
+        torch.testing.assert_close(activation("gelu", x), erf, atol=1e-6, rtol=1e-6)
+        tanh = torch.tensor([0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+                             for v in x.tolist()])
+        torch.testing.assert_close(activation("gelu_new", x), tanh, atol=1e-6, rtol=1e-6)
+        self.assertGreater(float((activation("gelu", x) - activation("gelu_new", x)).abs().max()), 1e-5)
+
+
 if __name__ == "__main__":
     unittest.main()
