@@ -64,6 +64,14 @@ class KVCache(unittest.TestCase):
         _, full_trace = full_forward(model, PROMPT, spec)  # one call: the whole input is prompt
         self.assertNotIn([2, 2], full_trace.ids(0, "mlp", 0))
 
+    def test_steering_a_missing_codebook_is_an_error(self):
+        _, model = build("gpt2", codebook_at=["mlp"], seed=8)
+        for bad in ({"op": "force", "layer": 0, "site": "attn", "code": 1},
+                    {"op": "force", "layer": 5, "site": "mlp", "code": 1},
+                    {"op": "force", "layer": 0, "site": "mlp", "group": 1, "code": 1}):
+            with self.subTest(spec=bad), self.assertRaises(ValueError):
+                model.session(Steering.from_json({"interventions": [bad]}))
+
     def test_context_overflow_is_an_error(self):
         _, model = build("gpt_neox", max_positions=8, seed=1)
         s = model.session()

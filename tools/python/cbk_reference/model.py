@@ -48,7 +48,12 @@ class CodebookTransformer:
                     raise ValueError(f"codebook {key}: codes shape {tuple(g.codes.shape)}")
 
     def session(self, steering: Optional[Steering] = None, trace: bool = True) -> "Session":
-        return Session(self, steering or Steering(), trace)
+        steering = steering or Steering()
+        for t in [iv.target for iv in steering.interventions] + list(steering.bypass):
+            s = self.sites.get((t.layer, t.site))
+            if s is None or (t.group is not None and not 0 <= t.group < s.groups):
+                raise ValueError(f"steering targets a codebook this model lacks: {t}")
+        return Session(self, steering, trace)
 
     def unembedding(self) -> torch.Tensor:
         w = self.weights
