@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install everything, then build and run every test suite:
 #   1. native, g++ Release: unit, loader, tokenizer, kernels (every ISA the host has), Python reference, CLI
-#   2. clang++ with ASan + UBSan: the same C++ suites under sanitizers
+#   2. clang++ with ASan + UBSan: the same C++ suites under sanitizers, plus a libFuzzer run of the loader
 #   3. aarch64 cross build (NEON kernels) under qemu-aarch64
 #   4. WASM (SIMD128) build under Node
 # Each stage ends with ctest's summary; any failure stops the run with a non-zero exit.
@@ -20,7 +20,7 @@ ctest --test-dir build-ci
 
 stage "sanitizers (clang++, ASan + UBSan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  "-DCBK_SANITIZE=address;undefined" -DCBK_BUILD_BENCH=OFF -DCBK_PYTHON_TESTS=OFF >/dev/null
+  "-DCBK_SANITIZE=address;undefined" -DCBK_BUILD_BENCH=OFF -DCBK_PYTHON_TESTS=OFF -DCBK_BUILD_FUZZ=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan
 
