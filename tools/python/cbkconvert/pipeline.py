@@ -1,0 +1,127 @@
+"""convert(): a codebook-features checkpoint directory -> a .cbk file."""
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+
+from . import CONVERTER_NAME, CONVERTER_VERSION
+from .assemble import canonical_base_tensors, classify_all, codebook_groups
+from .configs import architecture_from_base_config, codebook_sites
+from .errors import ConversionError
+from .keymap import KeyMapper
+from .tokenizer import read_tokenizer
+from .weights import read_checkpoint_weights
+
+CODEBOOK_DTYPES = ("f32", "f16", "int8")
+_GENERATION_FIELDS = ("max_new_tokens", "temperature", "top_k", "top_p", "seed")
+
+
+@dataclass
+class Options:
+    checkpoint: str
+    output: str
+    base_config: Optional[str] = None      # default: CHECKPOINT/base/config.json
+    tokenizer_dir: Optional[str] = None    # default: the checkpoint directory
+    tokenizer: str = "auto"                # auto | digits | none
+    add_bos: Optional[bool] = None
+    codebook_dtype: str = "f32"
+    prefer: str = "safetensors"            # weights file to use when both exist
+    name: Optional[str] = None
+    description: Optional[str] = None
+    license: Optional[str] = None
+    source: Optional[str] = None           # recorded as metadata.source_checkpoint
+    generation: Dict = field(default_factory=dict)  # overrides of the generation defaults
+
+
+def _read_config(path: str, what: str) -> Dict:
+    if not os.path.exists(path):
+        raise ConversionError("%s not found: %s" % (what, path))
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConversionError("%s %s is not valid JSON (%s)" % (what, path, e))
+    if not isinstance(cfg, dict):
+        raise ConversionError("%s %s is not a JSON object" % (what, path))
+    return cfg
+
+
+def generation_defaults(directory: str, overrides: Dict) -> Dict:
+    """Sampling defaults: plain sampling at temperature 1, then generation_config.json's explicit
+    fields (do_sample false -> greedy), then command-line overrides."""
+    gen = {"max_new_tokens": 64, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 0}
+    path = os.path.join(directory, "generation_config.json")
+    if os.path.exists(path):
+        hf = _read_config(path, "generation config")
+        for k in ("max_new_tokens", "temperature", "top_k", "top_p"):
+            if hf.get(k) is not None:
+                gen[k] = hf[k]
+        if hf.get("do_sample") is False:
+            gen["temperature"] = 0.0
+    gen.update({k: v for k, v in overrides.items() if v is not None})
+    for k in _GENERATION_FIELDS:
+        if not isinstance(gen[k], (int, float)) or gen[k] < 0:
+            raise ConversionError("generation default %s = %r must be a non-negative number" % (k, gen[k]))
+    return gen
+
+
+def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, sites) -> Dict:
+    extra = {"base_model_type": base_cfg.get("model_type"), "weights_file": weights_file,
+             "codebook_dtype": opts.codebook_dtype}
+    for key in ("codebook_at", "codebook_type", "num_codes", "num_codebooks", "k_codebook", "layers_to_snap",
+                "similarity_metric", "loss", "kmeans_init", "codebook_kwargs", "transformers_version"):
+        if key in cb_cfg:
+            value = cb_cfg[key]
+            extra["codebook." + key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if base_cfg.get("_name_or_path"):
+        extra["base_model"] = base_cfg["_name_or_path"]
+    at = sorted({s.site for s in sites}, key=[s.site for s in sites].index)
+    name = opts.name or os.path.basename(os.path.normpath(opts.checkpoint))
+    return {"name": name,
+            "description": opts.description or "codebook model: %s base, codebooks at %s"
+            % (base_cfg.get("model_type"), ", ".join(at) or "none"),
+            "license": opts.license, "source_checkpoint": opts.source or os.path.abspath(opts.checkpoint),
+            "converter": CONVERTER_NAME, "converter_version": CONVERTER_VERSION, "extra": extra}
+
+
+def build_writer(opts: Options):
+    """Everything but the final write: returns a filled cbkfile.CbkWriter."""
+    from cbkfile import CbkWriter  # tools/python on sys.path (the CLI arranges it)
+
+    if opts.codebook_dtype not in CODEBOOK_DTYPES:
+        raise ConversionError("--codebook-dtype %r: expected one of %s" % (opts.codebook_dtype, ", ".join(CODEBOOK_DTYPES)))
+    if not os.path.isdir(opts.checkpoint):
+        raise ConversionError("checkpoint directory not found: %s" % opts.checkpoint)
+    cb_cfg = _read_config(os.path.join(opts.checkpoint, "config.json"), "codebook config")
+    base_cfg = _read_config(opts.base_config or os.path.join(opts.checkpoint, "base", "config.json"), "base config")
+    arch = architecture_from_base_config(base_cfg)
+    sites = codebook_sites(cb_cfg, arch)
+    tensors, weights_file = read_checkpoint_weights(opts.checkpoint, opts.prefer)
+    base_found, cb_found = classify_all(KeyMapper(arch, sites), tensors)
+
+    w = CbkWriter()
+    w.architecture = {k: v for k, v in arch.items() if k != "attention_bias"}
+    for name, array in canonical_base_tensors(arch, base_found).items():
+        w.add_tensor(name, array, "f32")
+    for site, groups in codebook_groups(arch["family"], sites, cb_found):
+        w.add_codebook(site.layer, site.site, site.k, groups, site.similarity, opts.codebook_dtype)
+    w.tokenizer = read_tokenizer(opts.tokenizer_dir or opts.checkpoint, base_cfg, arch["vocab_size"], opts.tokenizer,
+                                 opts.add_bos)
+    w.generation = generation_defaults(opts.checkpoint, opts.generation)
+    w.metadata = _metadata(opts, cb_cfg, base_cfg, weights_file, sites)
+    fsm = os.path.join(opts.checkpoint, "fsm.npy")
+    if os.path.exists(fsm):  # TokFSM repos ship the FSM transition matrix
+        try:
+            matrix = np.load(fsm, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ConversionError("%s: cannot be read (%s)" % (fsm, e))
+        w.add_extra("fsm.transitions", np.asarray(matrix, np.float32), "f32")
+    return w
+
+
+def convert(opts: Options) -> Dict:
+    w = build_writer(opts)
+    size = w.write(opts.output)
+    return {"output": opts.output, "bytes": size, "tensors": len(w.tensors), "codebooks": len(w.codebooks)}
