@@ -51,7 +51,7 @@ TEST_CASE("gather-mean matches the reference, -1 slots count but add nothing",
   });
 }
 
-TEST_CASE("linear GEMV and GEMM match the reference; GEMM equals GEMV per row",
+TEST_CASE("linear GEMV and GEMM match the reference, GEMM equals GEMV per row",
           "[kernels][linear]") {
   struct Shape {
     size_t out, in, rows;
