@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""Build the parity golden corpus: tiny random codebook checkpoints (cbk_reference's builder), each
+converted to .cbk by tools/python/convert.py's package, and the reference's logits / codes on a few
+prompts (prefill, then decode ids one at a time). Format and naming: tests/parity/README.md.
+
+    /usr/bin/python3 tests/parity/make_cases.py                 # (re)write tests/parity/cases/
+    /usr/bin/python3 tests/parity/make_cases.py --check DIR     # regenerate into DIR, compare with cases/
+    /usr/bin/python3 tests/parity/make_cases.py --list          # case names and why some combos are skipped
+
+Needs torch (Debian python3-torch); everything is deterministic (seeds derive from case names).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "python"))
+
+import numpy as np  # noqa: E402
+
+CASES_DIR = HERE / "cases"
+FORMAT = "cbk-parity-v1"
+FAMILIES = ("gpt_neox", "gpt2", "gpt_neo")
+SITES = ("attn_preproj", "attn", "mlp", "mlp_mid", "qkv", "attn_plus_mlp", "transformer_block")
+METRICS = {"ip": "inner_product", "euc": "euclidean"}
+KS = (1, 8)
+NUM_CODES = 16
+SKIPPED_EXIT = 77        # ctest SKIP_RETURN_CODE: --check without torch
+LOGIT_TOL_CHECK = 1e-6   # --check: regenerated vs committed (same reference, same machine class)
+# Combinations the reference refuses (cbk_reference.config.UNSUPPORTED): no case is built for them.
+SKIPPED = {("gpt_neo", "qkv"): "GPT-Neo has separate q/k/v projections; the reference has no qkv codebook for it"}
+# A few cases use the byte-level BPE (vocab 273) instead of the 11-token TokFSM digit vocabulary.
+BYTE_BPE_CASES = {"gpt_neox-attn_preproj-g-ip-k8", "gpt2-mlp-v-ip-k1", "gpt_neo-attn_preproj-g-euc-k1"}
+
+
+def base_kwargs(family, grouping, k):
+    """Tiny shapes: d_model 16, 2 layers, MLP 32, 12 positions; per-family variations for coverage."""
+    kw = dict(d_model=16, n_layers=2, d_mlp=32, max_positions=12)
+    if family == "gpt_neox":  # head_dim 4, rotary on 2 dims; sequential residual for half the cases
+        kw.update(n_heads=4, rotary_pct=0.5, parallel_residual=not (grouping == "v" and k == 8))
+    elif family == "gpt2":
+        kw.update(n_heads=2)
+    else:  # layer 0 global, layer 1 local with window 3 (shorter than the longest prompt)
+        kw.update(n_heads=4, window_size=3)
+    return kw
+
+
+def seed_of(name):
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+# Metric x k per grouping. The committed corpus pairs them so that every family x site still sees
+# both metrics and both k values (over its grouped and vanilla cases); --full crosses everything.
+PAIRED = {"g": (("ip", 8), ("euc", 1)), "v": (("ip", 1), ("euc", 8))}
+
+
+def matrix_cases(full=False):
+    """(name, family, build kwargs) for every family x site x grouping x (metric, k)."""
+    out = []
+    for family in FAMILIES:
+        for site in SITES:
+            if (family, site) in SKIPPED:
+                continue
+            for grouping in ("g", "v"):
+                combos = [(m, k) for m in METRICS for k in KS] if full else PAIRED[grouping]
+                for metric, k in combos:
+                    name = "%s-%s-%s-%s-k%d" % (family, site, grouping, metric, k)
+                    kw = base_kwargs(family, grouping, k)
+                    kw.update(codebook_at=site, codebook_type="group" if grouping == "g" else "vanilla",
+                              num_codebooks=-1 if grouping == "g" else 1, num_codes=NUM_CODES, k_codebook=k,
+                              similarity_metric=METRICS[metric],
+                              tokenizer="bytebpe" if name in BYTE_BPE_CASES else "digits")
+                    out.append((name, family, kw))
+    return out
+
+
+# Steering models: two codebooks each (A grouped with k >= 3, B vanilla) so targets, groups and
+# bypass can be mixed. (site A, site B) per model; every steering mode runs on every model.
+STEER_MODELS = {
+    "steer-gpt_neox": ("gpt_neox", dict(base_kwargs("gpt_neox", "g", 4), codebook_at=("attn_preproj", "mlp"),
+                                        codebook_type=("group", "vanilla"), num_codebooks=(-1, 1), k_codebook=(4, 1))),
+    "steer-gpt2": ("gpt2", dict(base_kwargs("gpt2", "g", 3), codebook_at=("mlp_mid", "attn"),
+                                codebook_type=("group", "vanilla"), num_codebooks=(2, 1), k_codebook=(3, 2),
+                                similarity_metric="euclidean")),
+    "steer-gpt_neo": ("gpt_neo", dict(base_kwargs("gpt_neo", "g", 8), codebook_at=("attn_preproj", "mlp"),
+                                      codebook_type=("group", "vanilla"), num_codebooks=(-1, 1), k_codebook=(8, 2))),
+}
+STEER_PROMPT, STEER_DECODE, STEER_DONOR = [3, 1, 4, 1, 5], [9, 2, 6], [2, 7, 1, 8, 2]
+
+
+def prompts(name, vocab, max_positions):
+    """Three runs: prompt 5 + decode 2, a 1-token prompt + decode 1, and a 10-token prefill."""
+    rng = np.random.default_rng(seed_of(name) + 1)
+    ids = lambda n: [int(x) for x in rng.integers(0, vocab, n)]  # noqa: E731
+    runs = [(ids(5), ids(2)), (ids(1), ids(1)), (ids(min(10, max_positions)), [])]
+    return runs
+
+
+def build_checkpoint(work, name, family, kw):
+    from cbk_reference import build_random_checkpoint
+    return build_random_checkpoint(work / name, family, formats=("safetensors",), seed=seed_of(name), num_codes=NUM_CODES,
+                                   **{k: v for k, v in kw.items() if k != "num_codes"})
+
+
+def convert_case(ckpt, out_path, name):
+    from cbkconvert.pipeline import Options, convert
+    convert(Options(checkpoint=str(ckpt), output=str(out_path), name=name,
+                    source="cbk_reference.build_random_checkpoint seed %d (tests/parity/make_cases.py)" % seed_of(name)))
+
+
+def reference_run(ckpt, prompt, decode, steering=None):
+    from cbk_reference import golden
+    r = golden.run(str(ckpt), prompt, decode, 0, steering)
+    for key in ("format", "checkpoint", "family"):  # the case file carries these once
+        r.pop(key, None)
+    return r
+
+
+def case_document(name, family, kw, runs, model=None):
+    summary = {k: (list(v) if isinstance(v, tuple) else v) for k, v in kw.items()}
+    return {"format": FORMAT, "name": name, "model": (model or name) + ".cbk", "family": family,
+            "checkpoint": summary, "tolerance": {"logits_abs": 1e-4}, "runs": runs}
+
+
+def write_json(path, doc):
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+
+
+def make_matrix_case(work, out_dir, name, family, kw):
+    ckpt = build_checkpoint(work, name, family, kw)
+    convert_case(ckpt, out_dir / (name + ".cbk"), name)
+    vocab = json.loads((ckpt / "base" / "config.json").read_text())["vocab_size"]
+    runs = [reference_run(ckpt, p, d) for p, d in prompts(name, vocab, kw["max_positions"])]
+    write_json(out_dir / (name + ".golden.json"), case_document(name, family, kw, runs))
+    shutil.rmtree(ckpt)
+
+
+def _ids(run, layer, site, group):
+    for c in run["codes"]:
+        if (c["layer"], c["site"], c["group"]) == (layer, site, group):
+            return c["ids"]
+    raise KeyError((layer, site, group))
+
+
+def steering_specs(kw, baseline, donor):
+    """(label, spec) for every steering mode, aimed at codebooks A (grouped) and B (vanilla).
+    Disabled codes are ones the unsteered run actually selected, so the intervention bites."""
+    a, b = kw["codebook_at"]
+    groups = 2 if kw["num_codebooks"][0] == 2 else kw["n_heads"]
+    g_last = groups - 1
+    base_a = _ids(baseline, 1, a, 0)  # per position, slot-ordered
+
+    def op(kind, layer, site, group=None, **fields):
+        return dict({"op": kind, "layer": layer, "site": site, "group": group}, **fields)
+
+    return [
+        ("baseline", {}),
+        ("force-last-slot-all-positions", {"interventions": [op("force", 1, a, 1, code=3)]}),
+        ("force-slot0-position-list", {"interventions": [op("force", 0, a, 0, code=5, slot=0, positions=[1, 4, 6])]}),
+        ("force-all-slots-ranges", {"interventions": [op("force", 1, a, g_last, code=7, slot="all",
+                                                         positions=[[2, 4], [6, 8]])]}),
+        ("force-append-generated", {"interventions": [op("force", 1, b, code=9, slot="append", positions="generated")]}),
+        ("force-strength", {"interventions": [op("force", 0, a, 1, code=2, strength=0.5),
+                                              op("force", 0, b, code=4, slot="all", strength=2.5, positions=[0, [3, 6]])]}),
+        ("force-every-group", {"interventions": [op("force", 1, a, None, code=1, slot=1, positions=[[1, 8]])]}),
+        ("disable-keep", {"interventions": [op("disable", 1, a, 0, codes=sorted({base_a[2][0], base_a[5][0]}),
+                                               positions="all", mode="keep")]}),
+        ("disable-zero", {"interventions": [op("disable", 1, a, 0, codes=[base_a[1][0], base_a[1][-1]],
+                                               positions=[[0, 3]], mode="zero")]}),
+        ("disable-zero-slots", {"interventions": [op("disable", 0, a, g_last, mode="zero", slots=[-1])]}),
+        ("disable-topn-keep", {"interventions": [op("disable", 1, a, 1, topn=1, positions="generated")]}),
+        ("disable-topn-zero", {"interventions": [op("disable", 0, a, None, topn=2, positions=[5, 6], mode="zero"),
+                                                 op("disable", 1, b, topn=1, positions=[0], mode="zero")]}),
+        ("interchange", {"interventions": [op("interchange", 1, a, 0, position=3, ids=_ids(donor, 1, a, 0)[1]),
+                                           op("interchange", 0, b, position=6, ids=_ids(donor, 0, b, 0)[4])]}),
+        ("bypass", {"bypass": [{"layer": 0, "site": b}, {"layer": 1, "site": a, "group": 1}]}),
+        ("combined", {"interventions": [op("disable", 0, a, 0, codes=[base_a[0][0]], mode="keep", positions=[[0, 4]]),
+                                        op("force", 0, a, 0, code=6, slot=-1, positions=[3, 7]),
+                                        op("force", 1, b, code=0, positions="generated", strength=1.5)],
+                      "bypass": [{"layer": 1, "site": a, "group": 0}]}),
+    ]
+
+
+def steering_runs(ckpt, kw):
+    baseline = reference_run(ckpt, STEER_PROMPT, STEER_DECODE)
+    donor = reference_run(ckpt, STEER_DONOR, [])
+    runs = []
+    for label, spec in steering_specs(kw, baseline, donor):
+        run = reference_run(ckpt, STEER_PROMPT, STEER_DECODE, spec or None)
+        runs.append(dict({"label": label}, **run))
+    return runs
+
+
+def make_steering_case(work, out_dir, name):
+    family, kw = STEER_MODELS[name]
+    kw = dict(kw, tokenizer="digits", num_codes=NUM_CODES)
+    ckpt = build_checkpoint(work, name, family, kw)
+    convert_case(ckpt, out_dir / (name + ".cbk"), name)
+    runs = steering_runs(ckpt, kw)
+    write_json(out_dir / (name + ".golden.json"), case_document(name, family, kw, runs))
+    shutil.rmtree(ckpt)
+
+
+def all_case_names(full=False):
+    return [n for n, _, _ in matrix_cases(full)] + list(STEER_MODELS)
+
+
+def generate(out_dir, only=None, full=False):
+    import torch
+    torch.set_num_threads(1)  # shared CI machine
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cbk_parity_") as tmp:
+        work = Path(tmp)
+        for name, family, kw in matrix_cases(full):
+            if only is None or only in name:
+                make_matrix_case(work, out_dir, name, family, kw)
+        for name in STEER_MODELS:
+            if only is None or only in name:
+                make_steering_case(work, out_dir, name)
+
+
+def _close(a, b, tol):
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def compare(new_dir, old_dir, only=None):
+    """Committed vs regenerated: .cbk bytes equal, tokens / ids equal, logits and scores within 1e-6."""
+    problems = []
+    for name in all_case_names():
+        if only is not None and only not in name:
+            continue
+        for suffix in (".cbk", ".golden.json"):
+            if not (old_dir / (name + suffix)).exists() or not (new_dir / (name + suffix)).exists():
+                problems.append("%s%s: missing" % (name, suffix))
+        if problems and problems[-1].startswith(name):
+            continue
+        if (new_dir / (name + ".cbk")).read_bytes() != (old_dir / (name + ".cbk")).read_bytes():
+            problems.append("%s.cbk: bytes differ" % name)
+        new = json.loads((new_dir / (name + ".golden.json")).read_text())
+        old = json.loads((old_dir / (name + ".golden.json")).read_text())
+        problems += ["%s: %s" % (name, p) for p in _compare_docs(new, old)]
+    extra = sorted({p.name.split(".")[0] for p in old_dir.glob("*.*")} - set(all_case_names()))
+    if only is None and extra:
+        problems.append("files of unknown cases in %s: %s" % (old_dir, ", ".join(extra)))
+    return problems
+
+
+def _compare_docs(new, old):
+    if len(new["runs"]) != len(old["runs"]):
+        return ["run count %d != %d" % (len(new["runs"]), len(old["runs"]))]
+    out = []
+    for i, (a, b) in enumerate(zip(new["runs"], old["runs"])):
+        if a["tokens"] != b["tokens"] or a["n_prompt"] != b["n_prompt"] or a["steering"] != b["steering"]:
+            out.append("run %d: tokens / n_prompt / steering differ" % i)
+            continue
+        worst = max(abs(x - y) for ra, rb in zip(a["logits"], b["logits"]) for x, y in zip(ra, rb))
+        if worst > LOGIT_TOL_CHECK:
+            out.append("run %d: logits differ by %.3g" % (i, worst))
+        keys = lambda r: [(c["layer"], c["site"], c["group"]) for c in r["codes"]]  # noqa: E731
+        if keys(a) != keys(b):
+            out.append("run %d: different codebook groups traced" % i)
+            continue
+        for ca, cb in zip(a["codes"], b["codes"]):
+            where = "run %d layer %d %s group %d" % (i, ca["layer"], ca["site"], ca["group"])
+            if ca["ids"] != cb["ids"] or ca["positions"] != cb["positions"]:
+                out.append(where + ": ids differ")
+            elif not all(_close(x, y, LOGIT_TOL_CHECK) for ra, rb in zip(ca["scores"], cb["scores"]) for x, y in zip(ra, rb)):
+                out.append(where + ": scores differ")
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(CASES_DIR), help="where to write the corpus (default tests/parity/cases)")
+    ap.add_argument("--check", metavar="DIR", help="regenerate into DIR and compare with the committed corpus")
+    ap.add_argument("--only", help="only cases whose name contains this string")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--full", action="store_true",
+                    help="every metric x k for every family x site x grouping (not committed: ~2x the size)")
+    a = ap.parse_args(argv)
+    if a.list:
+        for name in all_case_names(a.full):
+            print(name)
+        for (family, site), why in SKIPPED.items():
+            print("# skipped %s %s: %s" % (family, site, why))
+        return 0
+    if a.check:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("make_cases.py --check: torch is not installed; nothing checked")
+            return SKIPPED_EXIT
+        generate(Path(a.check), a.only)
+        problems = compare(Path(a.check), CASES_DIR, a.only)
+        for p in problems:
+            print("MISMATCH " + p)
+        print("%d problem(s) in %s" % (len(problems), a.check))
+        return 1 if problems else 0
+    out = Path(a.out)
+    if out.resolve() == CASES_DIR.resolve() and a.only is None:  # stale cases must not survive a rename
+        for p in list(out.glob("*.cbk")) + list(out.glob("*.golden.json")):
+            p.unlink()
+    if a.full and out.resolve() == CASES_DIR.resolve():
+        ap.error("--full writes a local corpus only: give --out DIR")
+    generate(out, a.only, a.full)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print("%d files, %.2f MB in %s" % (len(list(out.iterdir())), size / 1e6, out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
