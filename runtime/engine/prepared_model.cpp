@@ -1,0 +1,240 @@
+#include "runtime/engine/prepared_model.hpp"
+
+#include <cmath>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "simd/prepare.hpp"
+
+namespace cbk {
+namespace {
+
+simd::DType to_simd(DType d) noexcept {
+  switch (d) {
+    case DType::f16: return simd::DType::f16;
+    case DType::int8: return simd::DType::int8;
+    default: return simd::DType::f32;
+  }
+}
+
+Error need_tensor(const Model& m, const std::string& name, const TensorView** out) {
+  *out = m.find_tensor(name);
+  if (*out == nullptr) return Error(Status::missing_tensor, "tensor '" + name + "' is missing");
+  return Error();
+}
+
+Error weight(const Model& m, const std::string& name, simd::WeightView* w) {
+  const TensorView* t = nullptr;
+  if (Error e = need_tensor(m, name, &t); !e.ok()) return e;
+  w->data = t->data;
+  w->dtype = to_simd(t->dtype);
+  w->row_scale = t->scales;
+  w->out_features = static_cast<std::size_t>(t->rows());
+  w->in_features = static_cast<std::size_t>(t->row_length());
+  return Error();
+}
+
+Error f32_vector(const Model& m, const std::string& name, const float** out) {
+  const TensorView* t = nullptr;
+  if (Error e = need_tensor(m, name, &t); !e.ok()) return e;
+  if (t->dtype != DType::f32) return Error(Status::bad_dtype, "tensor '" + name + "' must be f32");
+  *out = t->f32();
+  return Error();
+}
+
+Error embedding(const Model& m, const std::string& name, EmbeddingView* e) {
+  const TensorView* t = nullptr;
+  if (Error err = need_tensor(m, name, &t); !err.ok()) return err;
+  e->data = t->data;
+  e->dtype = to_simd(t->dtype);
+  e->row_scale = t->scales;
+  e->rows = static_cast<std::size_t>(t->rows());
+  e->width = static_cast<std::size_t>(t->row_length());
+  return Error();
+}
+
+// Per-code norm terms of the codes as the kernels see them (dequantized), in double precision.
+void norm_terms_of(const simd::CodebookView& book, std::vector<float>* out) {
+  out->assign(book.n_codes, 0.0f);
+  if (book.dtype == simd::DType::f32) {
+    simd::compute_norm_terms(static_cast<const float*>(book.codes), book.n_codes, book.dim,
+                             book.metric, out->data());
+    return;
+  }
+  EmbeddingView rows{book.codes, book.dtype, book.row_scale, book.n_codes, book.dim};
+  std::vector<float> row(book.dim);
+  for (std::size_t j = 0; j < book.n_codes; ++j) {
+    rows.read_row(j, row.data());
+    simd::compute_norm_terms(row.data(), 1, book.dim, book.metric, out->data() + j);
+  }
+}
+
+SpecialTokens special_tokens_of(const TokenizerData& t) {
+  SpecialTokens s;
+  s.bos = t.bos_id;
+  s.eos = t.eos_id;
+  s.pad = t.pad_id;
+  for (std::int32_t id : {t.bos_id, t.eos_id, t.pad_id}) {
+    bool seen = false;
+    for (std::int32_t x : s.in_text) seen = seen || x == id;
+    if (id >= 0 && !seen) s.in_text.push_back(id);
+  }
+  return s;
+}
+
+}  // namespace
+
+void EmbeddingView::read_row(std::size_t r, float* out) const noexcept {
+  switch (dtype) {
+    case simd::DType::f32: {
+      const float* src = static_cast<const float*>(data) + r * width;
+      for (std::size_t i = 0; i < width; ++i) out[i] = src[i];
+      break;
+    }
+    case simd::DType::f16: {
+      const std::uint16_t* src = static_cast<const std::uint16_t*>(data) + r * width;
+      for (std::size_t i = 0; i < width; ++i) out[i] = simd::f16_to_f32(src[i]);
+      break;
+    }
+    case simd::DType::int8: {
+      const std::int8_t* src = static_cast<const std::int8_t*>(data) + r * width;
+      const float scale = row_scale[r];
+      for (std::size_t i = 0; i < width; ++i) out[i] = scale * static_cast<float>(src[i]);
+      break;
+    }
+  }
+}
+
+PreparedModel::~PreparedModel() = default;
+
+Error PreparedModel::prepare(std::shared_ptr<const Model> model,
+                             std::shared_ptr<const PreparedModel>* out) noexcept {
+  if (!model || out == nullptr) return Error(Status::invalid_argument, "prepare: null model or output");
+  try {
+    std::shared_ptr<PreparedModel> p(new PreparedModel());
+    if (Error e = p->build(std::move(model)); !e.ok()) return e;
+    *out = std::move(p);
+    return Error();
+  } catch (const std::bad_alloc&) {
+    return Error(Status::out_of_memory, "prepare: out of memory");
+  } catch (...) {
+    return Error(Status::internal, "prepare: unexpected exception");
+  }
+}
+
+Error PreparedModel::build(std::shared_ptr<const Model> model) {
+  model_ = std::move(model);
+  const Model& m = *model_;
+  const Architecture& a = m.architecture();
+  kernels_ = &simd::kernels_for(simd::isa_from_env_or_best());
+
+  if (a.positions == PositionKind::rotary && a.rotary_dims > 1024)
+    return Error(Status::unsupported, "rotary_dims " + std::to_string(a.rotary_dims) +
+                                          " exceeds the kernel limit of 1024");
+  attention_scale_ = a.scale_attention ? 1.0f / std::sqrt(static_cast<float>(a.head_dim)) : 1.0f;
+
+  if (Error e = embedding(m, "tok_embed", &tok_embed_); !e.ok()) return e;
+  if (a.positions == PositionKind::learned) {
+    if (Error e = embedding(m, "pos_embed", &pos_embed_); !e.ok()) return e;
+  }
+  if (Error e = f32_vector(m, "final_norm.weight", &final_norm_weight_); !e.ok()) return e;
+  if (Error e = f32_vector(m, "final_norm.bias", &final_norm_bias_); !e.ok()) return e;
+  if (Error e = weight(m, a.tied_embeddings ? "tok_embed" : "lm_head.weight", &lm_head_); !e.ok())
+    return e;
+
+  layers_.resize(a.n_layers);
+  for (std::uint32_t l = 0; l < a.n_layers; ++l) {
+    PreparedLayer& L = layers_[l];
+    const std::string p = "layers." + std::to_string(l) + ".";
+    for (auto& [name, ptr] : {std::pair<const char*, const float**>{"ln1.weight", &L.ln1_weight},
+                              {"ln1.bias", &L.ln1_bias},
+                              {"ln2.weight", &L.ln2_weight},
+                              {"ln2.bias", &L.ln2_bias},
+                              {"attn.qkv.bias", &L.qkv_bias},
+                              {"attn.out.bias", &L.out_bias},
+                              {"mlp.up.bias", &L.up_bias},
+                              {"mlp.down.bias", &L.down_bias}}) {
+      if (Error e = f32_vector(m, p + name, ptr); !e.ok()) return e;
+    }
+    if (Error e = weight(m, p + "attn.qkv.weight", &L.qkv); !e.ok()) return e;
+    if (Error e = weight(m, p + "attn.out.weight", &L.out); !e.ok()) return e;
+    if (Error e = weight(m, p + "mlp.up.weight", &L.up); !e.ok()) return e;
+    if (Error e = weight(m, p + "mlp.down.weight", &L.down); !e.ok()) return e;
+    const bool local = l < a.layer_attention.size() && a.layer_attention[l] == AttentionKind::local;
+    L.window = local ? a.local_window : 0;
+    L.site_codebook.fill(-1);
+  }
+
+  const auto& books = m.codebooks();
+  codebooks_.resize(books.size());
+  for (std::size_t i = 0; i < books.size(); ++i) {
+    const Codebook& src = books[i];
+    PreparedCodebook& cb = codebooks_[i];
+    if (src.k > simd::kMaxTopK)
+      return Error(Status::unsupported, "codebook " + std::to_string(i) + ": k = " +
+                                            std::to_string(src.k) + " exceeds the kernel limit of " +
+                                            std::to_string(simd::kMaxTopK));
+    cb.layer = src.layer;
+    cb.site = src.site;
+    cb.groups = src.groups;
+    cb.codes = src.codes;
+    cb.dim = src.dim;
+    cb.k = src.k;
+    cb.similarity = src.similarity;
+    cb.group.resize(src.groups);
+    for (std::uint32_t g = 0; g < src.groups; ++g) {
+      const CodebookGroup& sg = src.group_data[g];
+      PreparedGroup& pg = cb.group[g];
+      pg.ln_weight = sg.ln_weight.f32();
+      pg.ln_bias = sg.ln_bias.f32();
+      simd::CodebookView& v = pg.book;
+      v.codes = sg.codes.data;
+      v.dtype = to_simd(sg.codes.dtype);
+      v.row_scale = sg.codes.scales;
+      v.n_codes = src.codes;
+      v.dim = src.dim;
+      v.metric = src.similarity == Similarity::euclidean ? simd::Metric::euclidean
+                                                         : simd::Metric::inner_product;
+      norm_terms_.emplace_back();
+      norm_terms_of(v, &norm_terms_.back());
+      v.norm_term = norm_terms_.back().data();
+    }
+    layers_[src.layer].site_codebook[static_cast<std::size_t>(src.site)] = static_cast<int>(i);
+    if (src.k > max_k_) max_k_ = src.k;
+    if (src.dim > max_group_dim_) max_group_dim_ = src.dim;
+  }
+
+  if (m.has_tokenizer()) {
+    const TokenizerData& t = m.tokenizer();
+    Error e = t.kind == TokenizerKind::byte_bpe
+                  ? Tokenizer::create_byte_bpe(t.tokens, t.merges, special_tokens_of(t), &tokenizer_)
+                  : Tokenizer::create_vocab(t.tokens, special_tokens_of(t), &tokenizer_);
+    if (!e.ok()) return e;
+  }
+  return Error();
+}
+
+int PreparedModel::find_codebook(std::uint32_t layer, CodebookSite site) const noexcept {
+  const auto s = static_cast<std::size_t>(site);
+  if (layer >= layers_.size() || s >= kSiteCount) return -1;
+  return layers_[layer].site_codebook[s];
+}
+
+std::size_t PreparedModel::q_offset(std::size_t head) const noexcept {
+  const std::size_t hd = arch().head_dim;
+  return arch().family == Family::gpt_neox ? head * 3 * hd : head * hd;
+}
+
+std::size_t PreparedModel::k_offset(std::size_t head) const noexcept {
+  const std::size_t hd = arch().head_dim;
+  return arch().family == Family::gpt_neox ? head * 3 * hd + hd : arch().d_model + head * hd;
+}
+
+std::size_t PreparedModel::v_offset(std::size_t head) const noexcept {
+  const std::size_t hd = arch().head_dim;
+  return arch().family == Family::gpt_neox ? head * 3 * hd + 2 * hd
+                                           : 2 * std::size_t{arch().d_model} + head * hd;
+}
+
+}  // namespace cbk

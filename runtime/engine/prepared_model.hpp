@@ -1,0 +1,133 @@
+// The prepared model: everything a forward pass needs, computed once from a loaded cbk::Model.
+//
+// prepare() chooses the kernel table once (simd::kernels_for(isa_from_env_or_best())), maps every
+// weight to a simd::WeightView, builds one simd::CodebookView per codebook group with its
+// precomputed per-code norm terms, builds the tokenizer, and records the family's layout facts
+// (QKV order, attention scaling, window per layer). A PreparedModel is immutable afterwards: any
+// number of Sessions on any threads may share one. It keeps the Model (and so the file bytes)
+// alive through a shared_ptr; every view points into those bytes or into the PreparedModel.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/model.hpp"
+#include "runtime/status.hpp"
+#include "runtime/tokenizer/tokenizer.hpp"
+#include "simd/simd.hpp"
+
+namespace cbk {
+
+// LayerNorm eps inside every codebook (codebook-features' CodebookLayer uses LayerNorm(D) with
+// the torch default 1e-5, independent of the base model's norm_eps).
+inline constexpr float kCodebookLayerNormEps = 1e-5f;
+inline constexpr std::size_t kSiteCount = 7;
+
+// One group of a codebook, ready for the kernels.
+struct PreparedGroup {
+  simd::CodebookView book;       // codes + norm terms (norms of the dequantized codes)
+  const float* ln_weight = nullptr;
+  const float* ln_bias = nullptr;
+};
+
+struct PreparedCodebook {
+  std::uint32_t layer = 0;
+  CodebookSite site = CodebookSite::mlp;
+  std::uint32_t groups = 1;
+  std::uint32_t codes = 0;   // per group
+  std::uint32_t dim = 0;     // per group; groups * dim = site width
+  std::uint32_t k = 1;
+  Similarity similarity = Similarity::inner_product;
+  std::vector<PreparedGroup> group;
+};
+
+struct PreparedLayer {
+  const float* ln1_weight = nullptr;
+  const float* ln1_bias = nullptr;
+  const float* ln2_weight = nullptr;
+  const float* ln2_bias = nullptr;
+  simd::WeightView qkv;        // [3d, d], family's native row order
+  const float* qkv_bias = nullptr;
+  simd::WeightView out;        // [d, d]
+  const float* out_bias = nullptr;
+  simd::WeightView up;         // [d_mlp, d]
+  const float* up_bias = nullptr;
+  simd::WeightView down;       // [d, d_mlp]
+  const float* down_bias = nullptr;
+  std::size_t window = 0;      // 0 = global attention; else local window
+  // Codebook index (into PreparedModel::codebooks()) per CodebookSite value, -1 when none.
+  std::array<int, kSiteCount> site_codebook{};
+};
+
+// An embedding table [rows, width] of any stored dtype (rows are dequantized on read).
+struct EmbeddingView {
+  const void* data = nullptr;
+  simd::DType dtype = simd::DType::f32;
+  const float* row_scale = nullptr;
+  std::size_t rows = 0;
+  std::size_t width = 0;
+  // out[width] = row r (dequantized). r < rows is the caller's job.
+  void read_row(std::size_t r, float* out) const noexcept;
+};
+
+class PreparedModel {
+ public:
+  // Prepares `model` for inference. Errors: invalid_argument (null model / out),
+  // unsupported (k above simd::kMaxTopK, rotary_dims above the kernel limit), missing_tensor,
+  // bad_tokenizer (tokenizer tables the tokenizer refuses), out_of_memory.
+  static Error prepare(std::shared_ptr<const Model> model,
+                       std::shared_ptr<const PreparedModel>* out) noexcept;
+
+  const Model& model() const noexcept { return *model_; }
+  const Architecture& arch() const noexcept { return model_->architecture(); }
+  const simd::Kernels& kernels() const noexcept { return *kernels_; }
+  const std::vector<PreparedLayer>& layers() const noexcept { return layers_; }
+  const std::vector<PreparedCodebook>& codebooks() const noexcept { return codebooks_; }
+  // Index of the codebook at (layer, site), or -1.
+  int find_codebook(std::uint32_t layer, CodebookSite site) const noexcept;
+  // nullptr when the file has no tokenizer.
+  const Tokenizer* tokenizer() const noexcept { return tokenizer_.get(); }
+
+  const EmbeddingView& tok_embed() const noexcept { return tok_embed_; }
+  const EmbeddingView& pos_embed() const noexcept { return pos_embed_; }  // empty for rotary
+  const float* final_norm_weight() const noexcept { return final_norm_weight_; }
+  const float* final_norm_bias() const noexcept { return final_norm_bias_; }
+  const simd::WeightView& lm_head() const noexcept { return lm_head_; }
+
+  // Family layout facts. Offsets (floats) inside one fused QKV row of head h.
+  std::size_t q_offset(std::size_t head) const noexcept;
+  std::size_t k_offset(std::size_t head) const noexcept;
+  std::size_t v_offset(std::size_t head) const noexcept;
+  float attention_scale() const noexcept { return attention_scale_; }
+  // Largest codebook k, group dim and the widest site (sizes of per-row scratch).
+  std::size_t max_k() const noexcept { return max_k_; }
+  std::size_t max_group_dim() const noexcept { return max_group_dim_; }
+
+  PreparedModel(const PreparedModel&) = delete;
+  PreparedModel& operator=(const PreparedModel&) = delete;
+  ~PreparedModel();
+
+ private:
+  PreparedModel() = default;
+  Error build(std::shared_ptr<const Model> model);
+
+  std::shared_ptr<const Model> model_;
+  const simd::Kernels* kernels_ = nullptr;
+  std::vector<PreparedLayer> layers_;
+  std::vector<PreparedCodebook> codebooks_;
+  std::vector<std::vector<float>> norm_terms_;  // owned storage behind CodebookView::norm_term
+  std::unique_ptr<Tokenizer> tokenizer_;
+  EmbeddingView tok_embed_;
+  EmbeddingView pos_embed_;
+  const float* final_norm_weight_ = nullptr;
+  const float* final_norm_bias_ = nullptr;
+  simd::WeightView lm_head_;
+  float attention_scale_ = 1.0f;
+  std::size_t max_k_ = 0;
+  std::size_t max_group_dim_ = 0;
+};
+
+}  // namespace cbk

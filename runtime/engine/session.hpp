@@ -1,0 +1,108 @@
+// A Session: one conversation with a PreparedModel — KV cache, scratch, RNG, steering, trace.
+//
+//   std::shared_ptr<const cbk::PreparedModel> pm;          // PreparedModel::prepare(model, &pm)
+//   std::unique_ptr<cbk::Session> s;
+//   cbk::SessionOptions opt; opt.trace = true;
+//   cbk::Session::create(pm, opt, &s);
+//   s->prefill(prompt.data(), prompt.size());            // batched: GEMM, multi-query search
+//   int32_t next; s->sample({0.8f, 40, 0.95f}, &next);    // from the last token's logits
+//   s->decode(next);                                      // one token, KV cache
+//   const int32_t* ids = s->trace_ids(cb, g);             // [position() x trace_slots(cb)]
+//
+// Lifecycle: empty --prefill--> running --decode/sample--> running; reset() returns to empty.
+// Every buffer (KV cache for `max_context` positions, per-chunk scratch, trace, sampler scratch)
+// is allocated by create(); prefill/decode allocate nothing. set_steering allocates.
+//
+// Thread-safety: a Session is single-threaded (one caller at a time); different Sessions on one
+// PreparedModel may run concurrently. No function throws; allocation failures are reported as
+// Status::out_of_memory. Pointers returned by trace_ids/trace_scores/logits stay valid until the
+// next non-const call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/engine/prepared_model.hpp"
+#include "runtime/engine/sampler.hpp"
+#include "runtime/engine/steering.hpp"
+#include "runtime/status.hpp"
+
+namespace cbk {
+
+namespace engine_detail {
+struct SessionState;
+}
+
+struct SessionOptions {
+  std::uint32_t max_context = 0;     // tokens the KV cache holds; 0 = the model's max_positions
+  std::uint32_t prefill_chunk = 64;  // rows per batched pass (a longer prompt runs in chunks)
+  bool trace = false;                // record every token's code ids and scores
+  std::uint64_t seed = 0;            // RNG seed for sample()
+};
+
+// Trace slot values beyond the ids a token actually used (an append force that was not active
+// at that position, or a bypassed group): id kTraceNoSlot and score NaN. A blocked slot (zero
+// mode) has id -1 and score NaN.
+inline constexpr std::int32_t kTraceNoSlot = -2;
+
+class Session {
+ public:
+  // Errors: invalid_argument (null model/out, prefill_chunk 0), out_of_range (max_context above
+  // the model's max_positions), out_of_memory.
+  static Error create(std::shared_ptr<const PreparedModel> model, const SessionOptions& options,
+                      std::unique_ptr<Session>* out) noexcept;
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs the prompt ids[0..n) at positions 0..n-1; afterwards logits() holds the last token's
+  // logits. all_logits, when not null, receives [n x vocab] logits of every prompt token.
+  // Errors: wrong_state (a prompt was already run: reset() first), invalid_argument (n == 0 or
+  // null ids), out_of_range (a token id outside the vocabulary), context_full (n > capacity()).
+  Error prefill(const std::int32_t* ids, std::size_t n, float* all_logits = nullptr) noexcept;
+
+  // Runs one more token at position position(). Errors: wrong_state (no prefill yet),
+  // out_of_range (bad id), context_full (position() == capacity()). On error nothing changes.
+  Error decode(std::int32_t id) noexcept;
+
+  // Logits [vocab] of the last token run; nullptr before the first prefill.
+  const float* logits() const noexcept;
+
+  // Samples the next token from logits() with the session RNG (see sampler.hpp).
+  // Errors: wrong_state before prefill, invalid_argument for bad params.
+  Error sample(const SamplingParams& params, std::int32_t* token) noexcept;
+  void reseed(std::uint64_t seed) noexcept;
+
+  // Back to the empty state; steering, trace switch and RNG state are kept, the trace is cleared.
+  void reset() noexcept;
+
+  // Replaces the steering (validated against the model first; on error the old one stays).
+  // May be called at any time; it affects tokens run afterwards. Errors: out_of_range naming
+  // the bad layer/site/group/code/slot, invalid_argument (wrong interchange length, non-finite
+  // strength), out_of_memory.
+  Error set_steering(const Steering& steering) noexcept;
+  const Steering& steering() const noexcept;
+
+  std::size_t position() const noexcept;       // tokens run so far
+  std::size_t prompt_length() const noexcept;  // 0 before prefill
+  std::size_t capacity() const noexcept;       // max_context
+  const PreparedModel& model() const noexcept;
+
+  // ---- trace (only when SessionOptions::trace) ----
+  bool tracing() const noexcept;
+  // Slots per token recorded for a codebook: k plus the number of append forces targeting it.
+  std::size_t trace_slots(std::size_t codebook) const noexcept;
+  // [position() x trace_slots(codebook)] row-major, slot 0 = most similar code; nullptr when not
+  // tracing or codebook/group is out of range. Scores are the similarity of each slot's code to
+  // the group's normalized input (for forced codes too).
+  const std::int32_t* trace_ids(std::size_t codebook, std::size_t group) const noexcept;
+  const float* trace_scores(std::size_t codebook, std::size_t group) const noexcept;
+
+ private:
+  explicit Session(std::unique_ptr<engine_detail::SessionState> state) noexcept;
+  std::unique_ptr<engine_detail::SessionState> st_;
+};
+
+}  // namespace cbk

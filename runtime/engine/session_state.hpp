@@ -1,0 +1,81 @@
+// Internal: the state behind a Session and the forward-pass functions that work on it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/engine/code_selection.hpp"
+#include "runtime/engine/prepared_model.hpp"
+#include "runtime/engine/sampler.hpp"
+#include "runtime/engine/session.hpp"
+#include "runtime/engine/steering.hpp"
+
+namespace cbk::engine_detail {
+
+// One codebook's trace: [group][capacity][slots] ids and scores.
+struct TraceBook {
+  std::size_t slots = 0;
+  std::vector<std::int32_t> ids;
+  std::vector<float> scores;
+};
+
+struct SessionState {
+  std::shared_ptr<const PreparedModel> pm;
+  const simd::Kernels* kern = nullptr;
+  SessionOptions options;
+  std::size_t capacity = 0;
+  std::size_t chunk = 0;
+
+  std::size_t position = 0;
+  std::size_t n_prompt = 0;
+  bool started = false;
+
+  // KV cache: [layer][position][d_model]; keys after rotary.
+  std::vector<float> k_cache, v_cache;
+
+  // Per-chunk activations, `chunk` rows each.
+  std::vector<float> x, ln_out, qkv, q, z, attn_out, mlp_in, mid, mlp_out, resid;
+  std::vector<float> x_hat;               // codebook LayerNorm outputs [chunk x max group dim]
+  std::vector<std::int32_t> top_ids;      // [chunk x max k]
+  std::vector<float> top_scores;
+  std::vector<float> attention_scratch;   // capacity floats
+  std::vector<float> final_row;           // d_model
+  std::vector<float> logits;              // vocab
+  bool has_logits = false;
+
+  Rng rng;
+  std::vector<std::int32_t> sample_order;
+  std::vector<double> sample_prob;
+
+  Steering steering;
+  std::vector<std::vector<GroupSteering>> group_steering;  // [codebook][group]
+  std::vector<bool> codebook_steered;
+  SelectionScratch selection;
+
+  bool trace = false;
+  std::vector<TraceBook> traces;  // [codebook]
+};
+
+// Allocates every buffer for the options (throws std::bad_alloc).
+void allocate_state(SessionState& st);
+
+// Runs tokens ids[0..n) at positions p0.. (n <= chunk); leaves the last token's logits in
+// st.logits; when all_logits is set also writes [n x vocab] there.
+void run_chunk(SessionState& st, const std::int32_t* ids, std::size_t n, std::size_t p0,
+               float* all_logits) noexcept;
+
+// Applies codebook `cb` in place to n rows of `width` floats (row r is position p0 + r).
+void apply_codebook(SessionState& st, int cb, float* data, std::size_t n, std::size_t width,
+                    std::size_t p0) noexcept;
+
+// Validates `steering` against the model (see Session::set_steering) and, if valid, installs it:
+// resolves per-group lists, sizes the selection scratch and re-strides traces for appends.
+// Throws std::bad_alloc.
+Error install_steering(SessionState& st, const Steering& steering);
+
+// Clears the trace contents (ids -> kTraceNoSlot, scores -> NaN).
+void clear_trace(SessionState& st) noexcept;
+
+}  // namespace cbk::engine_detail
