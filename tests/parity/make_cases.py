@@ -7,7 +7,9 @@ prompts (prefill, then decode ids one at a time). Format and naming: tests/parit
     /usr/bin/python3 tests/parity/make_cases.py --check DIR     # regenerate into DIR, compare with cases/
     /usr/bin/python3 tests/parity/make_cases.py --list          # case names and why some combos are skipped
 
-Needs torch (Debian python3-torch); everything is deterministic (seeds derive from case names).
+Needs torch (Debian python3-torch); everything is deterministic (seeds derive from case names; a
+seed is skipped when some top-k ranking is closer than MIN_MARGIN, so float32 rounding in another
+implementation cannot flip a golden id).
 """
 import argparse
 import json
@@ -102,16 +104,16 @@ def prompts(name, vocab, max_positions):
     return runs
 
 
-def build_checkpoint(work, name, family, kw):
+def build_checkpoint(work, name, family, kw, seed):
     from cbk_reference import build_random_checkpoint
-    return build_random_checkpoint(work / name, family, formats=("safetensors",), seed=seed_of(name), num_codes=NUM_CODES,
+    return build_random_checkpoint(work / name, family, formats=("safetensors",), seed=seed, num_codes=NUM_CODES,
                                    **{k: v for k, v in kw.items() if k != "num_codes"})
 
 
-def convert_case(ckpt, out_path, name):
+def convert_case(ckpt, out_path, name, seed):
     from cbkconvert.pipeline import Options, convert
     convert(Options(checkpoint=str(ckpt), output=str(out_path), name=name,
-                    source="cbk_reference.build_random_checkpoint seed %d (tests/parity/make_cases.py)" % seed_of(name)))
+                    source="cbk_reference.build_random_checkpoint seed %d (tests/parity/make_cases.py)" % seed))
 
 
 def reference_run(ckpt, prompt, decode, steering=None):
@@ -132,13 +134,65 @@ def write_json(path, doc):
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
-def make_matrix_case(work, out_dir, name, family, kw):
-    ckpt = build_checkpoint(work, name, family, kw)
-    convert_case(ckpt, out_dir / (name + ".cbk"), name)
-    vocab = json.loads((ckpt / "base" / "config.json").read_text())["vocab_size"]
-    runs = [reference_run(ckpt, p, d) for p, d in prompts(name, vocab, kw["max_positions"])]
-    write_json(out_dir / (name + ".golden.json"), case_document(name, family, kw, runs))
+class ScoreMargins:
+    """Records, while active, the smallest gap between adjacent scores among the k + 1 best codes of
+    any token: the margin by which the golden ids (set and slot order) beat a float32 rounding flip.
+    Wraps the reference's rank_codes, which sees every [T, C] score matrix of an unsteered search."""
+
+    def __init__(self, k):
+        self.k, self.smallest = k, float("inf")
+
+    def __enter__(self):
+        from cbk_reference import codebook
+        self._module, self._orig = codebook, codebook.rank_codes
+
+        def rank_codes(scores):
+            # a 1-D row is a keep-mode re-ranking, which may skip the best `topn` (<= 1 here) codes
+            depth = self.k + (1 if scores.ndim == 2 else 2)
+            top = -np.sort(-np.atleast_2d(scores), axis=-1)[:, :depth]
+            gaps = top[:, :-1] - top[:, 1:]
+            gaps = gaps[np.isfinite(gaps)]  # keep-mode disabling masks codes with -inf
+            if gaps.size:
+                self.smallest = min(self.smallest, float(gaps.min()))
+            return self._orig(scores)
+        codebook.rank_codes = rank_codes
+        return self
+
+    def __exit__(self, *exc):
+        self._module.rank_codes = self._orig
+
+
+MIN_MARGIN = 1e-4  # reseed weights until every traced top-k ranking is at least this clear
+MAX_ATTEMPTS = 20
+
+
+def build_with_margin(work, name, family, kw, produce_runs):
+    """Build + run with seeds seed_of(name) + 1000003·attempt until the margins are clear.
+    Returns (checkpoint dir, seed, runs, smallest margin)."""
+    for attempt in range(MAX_ATTEMPTS):
+        seed = seed_of(name) + 1000003 * attempt
+        ckpt = build_checkpoint(work, name, family, kw, seed)
+        with ScoreMargins(max(kw["k_codebook"]) if isinstance(kw["k_codebook"], tuple) else kw["k_codebook"]) as m:
+            runs = produce_runs(ckpt)
+        if m.smallest >= MIN_MARGIN:
+            return ckpt, seed, runs, m.smallest
+        shutil.rmtree(ckpt)
+    raise RuntimeError("%s: no seed in %d attempts gives top-k score margins >= %g" % (name, MAX_ATTEMPTS, MIN_MARGIN))
+
+
+def finish_case(out_dir, name, family, kw, ckpt, seed, runs, margin):
+    convert_case(ckpt, out_dir / (name + ".cbk"), name, seed)
+    doc = case_document(name, family, dict(kw, seed=seed), runs)
+    doc["min_score_margin"] = margin
+    write_json(out_dir / (name + ".golden.json"), doc)
     shutil.rmtree(ckpt)
+
+
+def make_matrix_case(work, out_dir, name, family, kw):
+    def produce(ckpt):
+        vocab = json.loads((ckpt / "base" / "config.json").read_text())["vocab_size"]
+        return [reference_run(ckpt, p, d) for p, d in prompts(name, vocab, kw["max_positions"])]
+    finish_case(out_dir, name, family, kw, *build_with_margin(work, name, family, kw, produce))
 
 
 def _ids(run, layer, site, group):
@@ -200,11 +254,8 @@ def steering_runs(ckpt, kw):
 def make_steering_case(work, out_dir, name):
     family, kw = STEER_MODELS[name]
     kw = dict(kw, tokenizer="digits", num_codes=NUM_CODES)
-    ckpt = build_checkpoint(work, name, family, kw)
-    convert_case(ckpt, out_dir / (name + ".cbk"), name)
-    runs = steering_runs(ckpt, kw)
-    write_json(out_dir / (name + ".golden.json"), case_document(name, family, kw, runs))
-    shutil.rmtree(ckpt)
+    finish_case(out_dir, name, family, kw, *build_with_margin(work, name, family, kw,
+                                                              lambda ckpt: steering_runs(ckpt, kw)))
 
 
 def all_case_names(full=False):
