@@ -23,8 +23,10 @@ template <class A>
 struct DotShape {
   static constexpr size_t kLanes = ArchOps<A>::kLanes;
   static constexpr size_t kBatches = kDotLanes / kLanes;
-  // Rows per group: enough independent accumulators (8 vectors) to hide the FMA latency.
-  static constexpr size_t kGroup = kBatches >= 8 ? 1 : 8 / kBatches;
+  // Rows per group: enough independent accumulators to hide the FMA latency (8 vectors), 16 where
+  // the register file allows (AVX-512: 32 registers), which also keeps more rows in flight.
+  static constexpr size_t kAccumulators = kLanes == 16 ? 16 : 8;
+  static constexpr size_t kGroup = kBatches >= kAccumulators ? 1 : kAccumulators / kBatches;
 };
 
 // Fixed halving tree over the logical lanes: batch b + batch b + n/2 is lane i + lane i + 16, ...

@@ -1,0 +1,29 @@
+// The machine's limits, measured by the benchmark binary itself so that every kernel figure can be
+// given as a percentage of them: single-thread streaming-read bandwidth and register-only FMA peak.
+#pragma once
+
+#include <cstddef>
+
+namespace cbk::bench {
+
+struct MachinePeaks {
+  // Both are best-of-5 in process CPU time (the unit of the benchmarks' rate counters).
+  double stream_read_bytes_per_s = 0;  // passes over a 512 MiB buffer
+  double fma_flops_per_s = 0;          // best ISA, independent FMA chains, no memory operands
+  const char* fma_isa = "scalar";
+};
+
+// Measured once (about a second); later calls return the same figures.
+const MachinePeaks& machine_peaks();
+
+// Per-ISA loops (peaks_*.cpp); sum/result returned so the work cannot be optimized away.
+double stream_read_sum_scalar(const float* data, size_t n);
+float fma_chains_scalar(size_t iterations);  // 2 * 8 * iterations flops
+#if defined(CBK_BENCH_X86_PEAKS)
+double stream_read_sum_avx512(const float* data, size_t n);
+float fma_chains_avx512(size_t iterations);  // 2 * 16 * 12 * iterations flops
+double stream_read_sum_avx2(const float* data, size_t n);
+float fma_chains_avx2(size_t iterations);    // 2 * 8 * 12 * iterations flops
+#endif
+
+}  // namespace cbk::bench
