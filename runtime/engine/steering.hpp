@@ -88,6 +88,9 @@ struct Interchange {
   std::vector<std::int32_t> ids;    // exactly k ids, each -1 (blocked) or a valid code
 };
 
+// Parses a site name as printed by to_string(CodebookSite) ("attn_preproj", "mlp", ...).
+bool site_from_name(const char* name, CodebookSite* out) noexcept;
+
 struct Steering {
   std::vector<ForceCode> forces;          // applied in this order
   std::vector<DisableCodes> disables;

@@ -1,10 +1,27 @@
 // Validating a Steering against the model and resolving it per codebook group.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "runtime/engine/session_state.hpp"
+
+namespace cbk {
+
+bool site_from_name(const char* name, CodebookSite* out) noexcept {
+  if (name == nullptr) return false;
+  for (std::size_t i = 0; i < kSiteCount; ++i) {
+    const auto site = static_cast<CodebookSite>(i);
+    if (std::strcmp(to_string(site), name) == 0) {
+      *out = site;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cbk
 
 namespace cbk::engine_detail {
 namespace {
