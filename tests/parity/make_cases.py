@@ -57,12 +57,12 @@ def seed_of(name):
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
-# Metric x k per grouping. The committed corpus pairs them so that every family x site still sees
-# both metrics and both k values (over its grouped and vanilla cases); --full crosses everything.
+# Metric x k per grouping for --paired, a half-size local corpus in which every family x site
+# still sees both metrics and both k values. The committed corpus crosses everything.
 PAIRED = {"g": (("ip", 8), ("euc", 1)), "v": (("ip", 1), ("euc", 8))}
 
 
-def matrix_cases(full=False):
+def matrix_cases(full=True):
     """(name, family, build kwargs) for every family x site x grouping x (metric, k)."""
     out = []
     for family in FAMILIES:
@@ -258,11 +258,11 @@ def make_steering_case(work, out_dir, name):
                                                               lambda ckpt: steering_runs(ckpt, kw)))
 
 
-def all_case_names(full=False):
+def all_case_names(full=True):
     return [n for n, _, _ in matrix_cases(full)] + list(STEER_MODELS)
 
 
-def generate(out_dir, only=None, full=False):
+def generate(out_dir, only=None, full=True):
     import torch
     torch.set_num_threads(1)  # shared CI machine
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -334,11 +334,11 @@ def main(argv=None):
     ap.add_argument("--check", metavar="DIR", help="regenerate into DIR and compare with the committed corpus")
     ap.add_argument("--only", help="only cases whose name contains this string")
     ap.add_argument("--list", action="store_true")
-    ap.add_argument("--full", action="store_true",
-                    help="every metric x k for every family x site x grouping (not committed: ~2x the size)")
+    ap.add_argument("--paired", action="store_true",
+                    help="pair metric with k instead of crossing them (half the cases; for a quick local corpus)")
     a = ap.parse_args(argv)
     if a.list:
-        for name in all_case_names(a.full):
+        for name in all_case_names(not a.paired):
             print(name)
         for (family, site), why in SKIPPED.items():
             print("# skipped %s %s: %s" % (family, site, why))
@@ -359,9 +359,9 @@ def main(argv=None):
     if out.resolve() == CASES_DIR.resolve() and a.only is None:  # stale cases must not survive a rename
         for p in list(out.glob("*.cbk")) + list(out.glob("*.golden.json")):
             p.unlink()
-    if a.full and out.resolve() == CASES_DIR.resolve():
-        ap.error("--full writes a local corpus only: give --out DIR")
-    generate(out, a.only, a.full)
+    if a.paired and out.resolve() == CASES_DIR.resolve():
+        ap.error("--paired writes a local corpus only: give --out DIR")
+    generate(out, a.only, not a.paired)
     size = sum(p.stat().st_size for p in out.iterdir())
     print("%d files, %.2f MB in %s" % (len(list(out.iterdir())), size / 1e6, out))
     return 0
