@@ -1,0 +1,166 @@
+#include "tools/cli/steering_flags.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+namespace cbk::cli {
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+bool parse_int(const std::string& s, long long low, long long high, long long* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size() || v < low || v > high) return false;
+  *out = v;
+  return true;
+}
+
+bool fail(std::string* error, const std::string& flag, const std::string& text, const std::string& why) {
+  *error = flag + " '" + text + "': " + why;
+  return false;
+}
+
+// LAYER:SITE:GROUP
+bool parse_target(const std::vector<std::string>& f, CodebookTarget* t, std::string* why) {
+  long long layer = 0;
+  if (!parse_int(f[0], 0, 1ll << 31, &layer)) return *why = "bad layer '" + f[0] + "'", false;
+  t->layer = static_cast<std::uint32_t>(layer);
+  if (!site_from_name(f[1].c_str(), &t->site)) return *why = "unknown site '" + f[1] + "'", false;
+  if (f.size() > 2) {
+    long long g = 0;
+    if (f[2] == "*") {
+      t->group = -1;
+    } else if (parse_int(f[2], 0, 1ll << 30, &g)) {
+      t->group = static_cast<std::int32_t>(g);
+    } else {
+      return *why = "bad group '" + f[2] + "' (an index or *)", false;
+    }
+  }
+  return true;
+}
+
+bool parse_positions(const std::string& s, PositionSet* p, std::string* why) {
+  if (s == "all") {
+    *p = PositionSet::all();
+    return true;
+  }
+  if (s == "generated" || s == "gen") {
+    *p = PositionSet::generated();
+    return true;
+  }
+  p->kind = PositionSet::Kind::ranges;
+  p->ranges.clear();
+  for (const std::string& item : split(s, ',')) {
+    const std::size_t dash = item.find('-', 1);
+    long long a = 0, b = 0;
+    const bool ok = dash == std::string::npos
+                        ? parse_int(item, 0, 1ll << 31, &a) && (b = a, true)
+                        : parse_int(item.substr(0, dash), 0, 1ll << 31, &a) &&
+                              parse_int(item.substr(dash + 1), 0, 1ll << 31, &b) && a <= b;
+    if (!ok) return *why = "bad position item '" + item + "' (P or A-B)", false;
+    p->ranges.push_back({static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b + 1)});
+  }
+  return true;
+}
+
+// Splits "HEAD@POS/MODE*STRENGTH"-style tails: returns the part after the last `sep` (and cuts it
+// from *s), or "" when absent.
+std::string cut_suffix(std::string* s, char sep, bool* present) {
+  const std::size_t at = s->rfind(sep);
+  *present = at != std::string::npos;
+  if (!*present) return "";
+  std::string tail = s->substr(at + 1);
+  s->erase(at);
+  return tail;
+}
+
+}  // namespace
+
+bool parse_force_flag(const std::string& text, Steering* steering, std::string* error) {
+  const std::vector<std::string> f = split(text, ':');
+  if (f.size() != 4) return fail(error, "--force", text, "expected LAYER:SITE:GROUP:CODE[@POSITIONS][/SLOT][*STRENGTH]");
+  ForceCode force;
+  std::string why;
+  if (!parse_target(f, &force.target, &why)) return fail(error, "--force", text, why);
+  std::string rest = f[3];
+  bool has = false;
+  const std::string strength = cut_suffix(&rest, '*', &has);
+  if (has) {
+    char* end = nullptr;
+    force.strength = std::strtof(strength.c_str(), &end);
+    if (strength.empty() || end != strength.c_str() + strength.size() || !std::isfinite(force.strength))
+      return fail(error, "--force", text, "bad strength '" + strength + "'");
+  }
+  const std::string slot = cut_suffix(&rest, '/', &has);
+  if (has) {
+    long long s = 0;
+    if (slot == "all") force.mode = ForceCode::SlotMode::all;
+    else if (slot == "append") force.mode = ForceCode::SlotMode::append;
+    else if (parse_int(slot, -(1ll << 30), 1ll << 30, &s)) force.slot = static_cast<std::int32_t>(s);
+    else return fail(error, "--force", text, "bad slot '" + slot + "' (an index, all or append)");
+  }
+  const std::string positions = cut_suffix(&rest, '@', &has);
+  if (has && !parse_positions(positions, &force.positions, &why)) return fail(error, "--force", text, why);
+  long long code = 0;
+  if (!parse_int(rest, 0, 1ll << 31, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
+  force.code = static_cast<std::int32_t>(code);
+  steering->forces.push_back(force);
+  return true;
+}
+
+bool parse_disable_flag(const std::string& text, Steering* steering, std::string* error) {
+  const std::vector<std::string> f = split(text, ':');
+  if (f.size() != 4) return fail(error, "--disable", text, "expected LAYER:SITE:GROUP:CODE[,CODE...][@POSITIONS][/keep|/zero]");
+  DisableCodes d;
+  std::string why;
+  if (!parse_target(f, &d.target, &why)) return fail(error, "--disable", text, why);
+  std::string rest = f[3];
+  bool has = false;
+  const std::string mode = cut_suffix(&rest, '/', &has);
+  if (has) {
+    if (mode == "keep") d.mode = DisableCodes::Mode::keep;
+    else if (mode == "zero") d.mode = DisableCodes::Mode::zero;
+    else return fail(error, "--disable", text, "bad mode '" + mode + "' (keep or zero)");
+  }
+  const std::string positions = cut_suffix(&rest, '@', &has);
+  if (has && !parse_positions(positions, &d.positions, &why)) return fail(error, "--disable", text, why);
+  for (const std::string& item : split(rest, ',')) {
+    long long v = 0;
+    if (item.compare(0, 3, "top") == 0 && parse_int(item.substr(3), 1, 1ll << 30, &v)) {
+      d.top_n = static_cast<std::uint32_t>(v);
+    } else if (parse_int(item, 0, 1ll << 31, &v)) {
+      d.codes.push_back(static_cast<std::int32_t>(v));
+    } else {
+      return fail(error, "--disable", text, "bad code '" + item + "' (a code id or topN)");
+    }
+  }
+  steering->disables.push_back(d);
+  return true;
+}
+
+bool parse_bypass_flag(const std::string& text, Steering* steering, std::string* error) {
+  const std::vector<std::string> f = split(text, ':');
+  if (f.size() != 2 && f.size() != 3) return fail(error, "--bypass", text, "expected LAYER:SITE[:GROUP]");
+  CodebookTarget t;
+  std::string why;
+  if (!parse_target(f, &t, &why)) return fail(error, "--bypass", text, why);
+  steering->bypass.push_back(t);
+  return true;
+}
+
+}  // namespace cbk::cli
