@@ -32,6 +32,7 @@ const char* status_name(Status status) noexcept {
     case Status::cancelled: return "cancelled";
     case Status::unsupported: return "unsupported";
     case Status::internal: return "internal";
+    case Status::buffer_too_small: return "buffer_too_small";
   }
   return "unknown";
 }

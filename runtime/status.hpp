@@ -38,6 +38,7 @@ enum class Status : int {
   cancelled = 25,           // a caller's cancel callback stopped the work
   unsupported = 26,         // a valid request this build does not implement
   internal = 27,            // a bug in codebook.cpp; please report it
+  buffer_too_small = 28,    // a caller's output buffer is too small; the needed size was reported
 };
 
 // Stable lower-case identifier of a status, e.g. "tensor_out_of_range".
