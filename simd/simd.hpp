@@ -19,7 +19,7 @@
 //  * A table returned by kernels_for() lives for the whole program.
 //
 // Determinism: every ISA computes a dot product as 32 logical lanes (element i goes to lane i % 32,
-// the tail is zero-padded) reduced by a fixed halving tree (see simd/ref/dot_ref.hpp). ISAs with a
+// the tail is zero-padded) reduced by a fixed halving tree (see simd/ref/search_ref.hpp). ISAs with a
 // fused multiply-add (AVX2+FMA, AVX-512, NEON) and the scalar reference in `fused` mode therefore
 // produce bit-identical scores, and so do SSE4.2 / WASM SIMD128 / scalar in `separate` mode.
 // Search results (ids and their order) are thus exactly reproducible per accumulation mode.
