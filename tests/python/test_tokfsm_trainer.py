@@ -1,0 +1,150 @@
+"""TokFSM trainer (tools/python/tokfsm): data pipeline, learning, and the checkpoint cross-check
+against the independent reference model (cbk_reference). Fast: full-size model, tiny codebooks."""
+
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import cbk_test_helpers  # noqa: F401  (sys.path, one torch thread)
+from cbk_reference.checkpoint import load_checkpoint
+from cbk_reference.fsm import BOS, TokFSM, next_state_probs as ref_next_state_probs
+from cbk_reference.model import full_forward
+from cbk_reference.steering import Steering
+from tokfsm import evals
+from tokfsm.data import FsmData, state_at_positions, tokens_from_states
+from tokfsm.export import load_trainer_model, save_checkpoint
+from tokfsm.kmeans import init_codebooks
+from tokfsm.model import CodebookSpec, TokFsmModel, Trace
+from tokfsm.recipe import Recipe, Run
+
+
+class DataPipeline(unittest.TestCase):
+    def setUp(self):
+        self.data = FsmData(seed=3)
+        self.fsm = TokFSM()
+
+    def test_fsm_is_the_reference_fsm(self):
+        for s in (0, 1, 57, 99):
+            self.assertEqual(self.data.successors[s].tolist(), self.fsm.successors(s).tolist())
+
+    def test_sequences_are_bos_plus_valid_walks_truncated_to_128(self):
+        toks, traj = self.data.batch(32)
+        self.assertEqual(toks.shape, (32, 128))
+        self.assertTrue((toks[:, 0] == BOS).all())
+        self.assertTrue(((toks[:, 1:] >= 0) & (toks[:, 1:] <= 9)).all())
+        for row, states in zip(toks, traj):
+            self.assertEqual(row.tolist(), self.fsm.tokenize(states.tolist()))  # reference tokenisation
+            parsed = self.fsm.tokens_to_states(row.tolist())
+            self.assertEqual(len(parsed), 63)  # 127 digits: the 64th state loses its last digit
+            self.assertEqual(self.fsm.transition_accuracy([parsed]), (1.0, 1.0))
+
+    def test_uniform_start_and_transitions(self):
+        _, traj = FsmData(seed=0).batch(4000)
+        starts = np.bincount(traj[:, 0], minlength=100)
+        self.assertGreater(starts.min(), 10)
+        nxt = traj[traj[:, 0] == 7, 1]
+        self.assertEqual(set(nxt.tolist()), set(self.fsm.successors(7).tolist()))
+
+    def test_state_positions_are_second_digits(self):
+        traj = np.array([[12, 34, 56]])
+        toks = tokens_from_states(traj, 6)
+        self.assertEqual(toks.tolist(), [[BOS, 1, 2, 3, 4, 5]])
+        self.assertEqual(state_at_positions(traj, 6).tolist(), [[-1, -1, 12, -1, 34, -1]])
+
+
+class Learning(unittest.TestCase):
+    def test_twenty_steps_lower_the_loss(self):
+        out = Path(tempfile.mkdtemp(prefix="tokfsm_run_"))
+        try:
+            r = Recipe(base_steps=20, base_batch=16, base_lr=3e-3, base_warmup=5, log_every=5, save_every=1000)
+            run = Run(r, out, log=lambda s: None)
+            first = evals.lm_eval(run.model, FsmData(seed=9), 32)["loss"]
+            run._train(r.base_steps, r.base_batch, r.base_warmup, r.min_lr_ratio, with_codebooks=False)
+            after = evals.lm_eval(run.model, FsmData(seed=9), 32)["loss"]
+            self.assertLess(after, first - 0.05)
+        finally:
+            shutil.rmtree(out, True)
+
+
+class CheckpointCrossCheck(unittest.TestCase):
+    """The saved directory, read by the independent reference, must give the trainer's logits and codes."""
+
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cls.model = TokFsmModel(seed=1)
+        cls.model.add_codebooks(CodebookSpec(num_codes=48, k=1), seed=2)
+        data = FsmData(seed=4)
+        init_codebooks(cls.model, [torch.from_numpy(data.batch(16)[0])], iters=3, seed=0)
+        with torch.no_grad():  # trained-looking, non-trivial LN affines
+            for cb in cls.model.codebooks.values():
+                cb.ln_weight.mul_(1 + 0.1 * torch.randn_like(cb.ln_weight))
+                cb.ln_bias.add_(0.05 * torch.randn_like(cb.ln_bias))
+        cls.model.eval()
+        cls.dir = Path(tempfile.mkdtemp(prefix="tokfsm_ckpt_"))
+        save_checkpoint(cls.model, cls.dir, TokFSM().transition_matrix, {"note": "test"})
+        cls.ref = load_checkpoint(cls.dir)
+        cls.toks = FsmData(seed=5).batch(3)[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, True)
+
+    def test_directory_layout(self):
+        for name in ("config.json", "base/config.json", "model.safetensors", "tokenizer.json", "vocab.json",
+                     "special_tokens_map.json", "fsm.npy", "training_summary.json"):
+            self.assertTrue((self.dir / name).exists(), name)
+        np.testing.assert_array_equal(np.load(self.dir / "fsm.npy"), TokFSM().transition_matrix)
+
+    def test_reference_logits_and_codes_match_trainer(self):
+        tr = Trace()
+        with torch.no_grad():
+            logits, _ = self.model(torch.from_numpy(self.toks), trace=tr)
+        for i, row in enumerate(self.toks):
+            ref_logits, ref_trace = full_forward(self.ref, row.tolist())
+            np.testing.assert_allclose(ref_logits.numpy(), logits[i].numpy(), atol=2e-4, rtol=0)
+            for layer in range(4):
+                mine = tr.ids[(layer, "mlp")][i, :, 0, 0].tolist()
+                self.assertEqual([ids[0] for ids in ref_trace.ids(layer, "mlp", 0)], mine)
+
+    def test_trainer_model_round_trip(self):
+        back = load_trainer_model(self.dir)
+        for k, v in self.model.state_dict().items():
+            torch.testing.assert_close(back.state_dict()[k], v, rtol=0, atol=0)
+
+    def test_forced_code_matches_reference_steering(self):
+        ids = self.toks[0, :9].tolist()
+        spec = {"interventions": [{"op": "force", "layer": l, "site": "mlp", "code": 7 + l, "positions": [8],
+                                   "slot": "all"} for l in (1, 2, 3)]}
+        ref_logits, _ = full_forward(self.ref, ids, Steering.from_json(spec))
+        mask = torch.zeros(1, 9, dtype=torch.bool)
+        mask[0, 8] = True
+        force = {(l, "mlp"): (mask, torch.full((1, 9, 1), 7 + l)) for l in (1, 2, 3)}
+        with torch.no_grad():
+            mine, _ = self.model(torch.tensor([ids]), force=force)
+        np.testing.assert_allclose(ref_logits.numpy(), mine[0].numpy(), atol=2e-4, rtol=0)
+
+    def test_next_state_probs_match_reference(self):
+        fsm = TokFSM()
+        states = [0, 42, 99]
+        pre = torch.tensor([[BOS, s // 10, s % 10] for s in states])
+        mine = evals.next_state_probs(self.model, pre).numpy()
+        for i, s in enumerate(states):
+            np.testing.assert_allclose(ref_next_state_probs(self.ref, fsm, s), mine[i], atol=1e-5)
+
+    def test_kv_cache_decoding_matches_full_forward(self):
+        ids = torch.from_numpy(self.toks[:2, :12])
+        with torch.no_grad():
+            full, _ = self.model(ids)
+            cache = [[] for _ in range(4)]
+            part, _ = self.model(ids[:, :5], cache=cache)
+            steps = [part] + [self.model(ids[:, t:t + 1], cache=cache)[0] for t in range(5, 12)]
+        torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=0)
+
+
+if __name__ == "__main__":
+    unittest.main()
