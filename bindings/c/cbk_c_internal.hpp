@@ -1,0 +1,103 @@
+// Internals of the C API shim: the handle structs behind the opaque C types, and the helpers every
+// entry point uses to report errors and to keep C++ exceptions from crossing the C boundary.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings/c/include/cbk.h"
+#include "runtime/engine/prepared_model.hpp"
+#include "runtime/engine/session.hpp"
+#include "runtime/status.hpp"
+
+struct cbk_model {
+  std::shared_ptr<const cbk::PreparedModel> prepared;
+  // The six fixed metadata keys, then the file's extra keys (flattened once at load).
+  std::vector<std::pair<std::string, std::string>> metadata;
+
+  const cbk::Model& model() const noexcept { return prepared->model(); }
+};
+
+struct cbk_session {
+  std::shared_ptr<const cbk::PreparedModel> prepared;  // keeps the model alive
+  std::unique_ptr<cbk::Session> session;
+  std::string last_error;
+  cbk_cancel_callback cancel = nullptr;
+  void* cancel_user_data = nullptr;
+};
+
+namespace cbk::capi {
+
+void log_message(cbk_log_level level, const std::string& message) noexcept;
+
+// Records a failure (thread-local message, the session's message when given, the error log) and
+// returns its status. Never throws.
+cbk_status fail(cbk_session* session, Status status, const char* function, const std::string& message) noexcept;
+inline cbk_status fail(Status status, const char* function, const std::string& message) noexcept {
+  return fail(nullptr, status, function, message);
+}
+inline cbk_status report(cbk_session* session, const char* function, const Error& e) noexcept {
+  return e.ok() ? CBK_STATUS_OK : fail(session, e.status, function, e.message);
+}
+
+// Runs body() and turns any escaping exception into a status: the single place where the C
+// boundary is sealed.
+template <typename Body>
+cbk_status guarded(cbk_session* session, const char* function, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(session, Status::out_of_memory, function, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(session, Status::internal, function, std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    return fail(session, Status::internal, function, "unexpected exception");
+  }
+}
+template <typename Body>
+cbk_status guarded(const char* function, Body&& body) noexcept {
+  return guarded(nullptr, function, std::forward<Body>(body));
+}
+
+// Copies a caller's params struct: NULL means defaults; a struct_size below version 1's is refused;
+// a larger one (a newer header) is accepted and only the fields known here are read.
+template <typename Params>
+cbk_status read_params(const Params* in, Params defaults, const char* function, Params* out,
+                       cbk_session* session = nullptr) noexcept {
+  *out = defaults;
+  if (in == nullptr) return CBK_STATUS_OK;
+  if (in->struct_size < sizeof(Params))
+    return fail(session, Status::invalid_argument, function,
+                "params struct_size " + std::to_string(in->struct_size) + " is smaller than " +
+                    std::to_string(sizeof(Params)) + " (fill it with the matching *_default_params())");
+  std::memcpy(out, in, sizeof(Params));
+  out->struct_size = sizeof(Params);
+  return CBK_STATUS_OK;
+}
+
+// Fills a caller's output struct whose struct_size the caller set, under the same size rules.
+template <typename Out>
+cbk_status write_out(Out* out, const Out& value, const char* function) noexcept {
+  if (out == nullptr) return fail(Status::invalid_argument, function, "output struct is NULL");
+  if (out->struct_size < sizeof(Out))
+    return fail(Status::invalid_argument, function,
+                "output struct_size " + std::to_string(out->struct_size) + " is smaller than " +
+                    std::to_string(sizeof(Out)) + " (set it to sizeof the struct)");
+  const std::size_t caller_size = out->struct_size;
+  std::memcpy(out, &value, sizeof(Out));
+  out->struct_size = caller_size;  // fields past ours (a newer header) are left as the caller set them
+  return CBK_STATUS_OK;
+}
+
+inline cbk_status null_argument(cbk_session* session, const char* function, const char* name) noexcept {
+  return fail(session, Status::invalid_argument, function, std::string(name) + " is NULL");
+}
+inline cbk_status null_argument(const char* function, const char* name) noexcept {
+  return null_argument(nullptr, function, name);
+}
+
+}  // namespace cbk::capi
