@@ -27,22 +27,23 @@ std::size_t wrap_slot(std::int32_t slot, std::size_t n) noexcept {
 // Keep-mode search: codes in `disabled` (sorted) rank last; the best `skip` of the rest are
 // skipped; k ids (and their true scores) are written to ids/scores. Mirrors the reference's
 // argsort(masked scores)[skip : skip + k] with a stable sort (ties to the lower id).
-void search_skipping(const simd::Kernels& kern, const simd::CodebookView& book, const float* x_hat,
+void search_skipping(const PreparedGroup& group, const float* x_hat,
                      std::size_t skip, std::size_t k, SelectionScratch* sc, std::int32_t* ids,
                      float* scores) noexcept {
+  const simd::CodebookView& book = group.book;
   const std::vector<std::int32_t>& disabled = sc->disabled;
   const std::size_t want = skip + k;  // validation guarantees want <= n_codes
   std::size_t m = std::min(book.n_codes, want + disabled.size());
   std::int32_t* ranked = sc->ranked_ids.data();
   float* ranked_scores = sc->ranked_scores.data();
   if (m <= simd::kMaxTopK) {
-    simd::codebook_search(kern, book, x_hat, m, ranked, ranked_scores);
+    group.search(book, x_hat, m, ranked, ranked_scores);
   } else {
     // Rare: more codes to skip than one kernel call can rank. Score every code with the kernel
     // (bit-identical scores) and sort by (score desc, id asc).
     m = book.n_codes;
     for (std::size_t j = 0; j < m; ++j) {
-      sc->all_scores[j] = code_score(kern, book, x_hat, static_cast<std::int32_t>(j));
+      sc->all_scores[j] = code_score(group, x_hat, static_cast<std::int32_t>(j));
       sc->order[j] = static_cast<std::int32_t>(j);
     }
     const float* all = sc->all_scores.data();
@@ -68,7 +69,7 @@ void search_skipping(const simd::Kernels& kern, const simd::CodebookView& book, 
   }
   // Fewer enabled codes than needed: the disabled ones follow at -inf, in ascending id order.
   for (std::size_t i = 0; i < disabled.size() && got < want; ++i)
-    take(disabled[i], code_score(kern, book, x_hat, disabled[i]));
+    take(disabled[i], code_score(group, x_hat, disabled[i]));
 }
 
 }  // namespace
@@ -84,8 +85,8 @@ void SelectionScratch::reserve(std::size_t max_slots, std::size_t max_codes) {
   order.resize(max_codes);
 }
 
-float code_score(const simd::Kernels& kern, const simd::CodebookView& book, const float* x_hat,
-                 std::int32_t code) noexcept {
+float code_score(const PreparedGroup& group, const float* x_hat, std::int32_t code) noexcept {
+  const simd::CodebookView& book = group.book;
   const auto c = static_cast<std::size_t>(code);
   simd::CodebookView one = book;
   one.codes = static_cast<const unsigned char*>(book.codes) + c * book.dim * element_size(book.dtype);
@@ -94,12 +95,11 @@ float code_score(const simd::Kernels& kern, const simd::CodebookView& book, cons
   one.n_codes = 1;
   std::int32_t id = -1;
   float score = kNaN;
-  simd::codebook_search(kern, one, x_hat, 1, &id, &score);
+  group.search(one, x_hat, 1, &id, &score);
   return score;
 }
 
-Selection select_codes(const simd::Kernels& kern, const simd::CodebookView& book,
-                       const float* x_hat, const std::int32_t* top_ids, const float* top_scores,
+Selection select_codes(const PreparedGroup& group, const float* x_hat, const std::int32_t* top_ids, const float* top_scores,
                        std::size_t k, const GroupSteering& steer, std::size_t pos,
                        std::size_t n_prompt, bool want_scores, SelectionScratch* sc) noexcept {
   std::int32_t* ids = sc->ids.data();
@@ -120,7 +120,7 @@ Selection select_codes(const simd::Kernels& kern, const simd::CodebookView& book
   if (keep_active) {
     std::sort(sc->disabled.begin(), sc->disabled.end());
     sc->disabled.erase(std::unique(sc->disabled.begin(), sc->disabled.end()), sc->disabled.end());
-    search_skipping(kern, book, x_hat, skip, k, sc, ids, scores);
+    search_skipping(group, x_hat, skip, k, sc, ids, scores);
   } else {
     std::copy(top_ids, top_ids + k, ids);
     std::copy(top_scores, top_scores + k, scores);
@@ -182,7 +182,7 @@ Selection select_codes(const simd::Kernels& kern, const simd::CodebookView& book
       }
       const std::int32_t* hit = std::find(top_ids, top_ids + k, ids[s]);
       scores[s] = hit != top_ids + k ? top_scores[hit - top_ids]
-                                     : code_score(kern, book, x_hat, ids[s]);
+                                     : code_score(group, x_hat, ids[s]);
     }
   }
   bool unit = true;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/steering.hpp"
 #include "simd/simd.hpp"
 
@@ -50,14 +51,12 @@ struct Selection {
 
 // Exact kernel score of code `code` for the normalized query x_hat (the same number the search
 // kernel reports for it).
-float code_score(const simd::Kernels& kern, const simd::CodebookView& book, const float* x_hat,
-                 std::int32_t code) noexcept;
+float code_score(const PreparedGroup& group, const float* x_hat, std::int32_t code) noexcept;
 
 // Applies `steer` at absolute position `pos` to the searched top-k (`top_ids`/`top_scores`, k
 // entries). x_hat is the group's LayerNorm output (needed for re-searching and for the scores of
 // codes the search did not pick). Uses only the preallocated scratch.
-Selection select_codes(const simd::Kernels& kern, const simd::CodebookView& book,
-                       const float* x_hat, const std::int32_t* top_ids, const float* top_scores,
+Selection select_codes(const PreparedGroup& group, const float* x_hat, const std::int32_t* top_ids, const float* top_scores,
                        std::size_t k, const GroupSteering& steer, std::size_t pos,
                        std::size_t n_prompt, bool want_scores, SelectionScratch* scratch) noexcept;
 

@@ -52,20 +52,20 @@ void apply_codebook(SessionState& st, int cb_index, float* data, std::size_t n, 
     for (std::size_t r = 0; r < n; ++r)
       kern.f32_layernorm(data + r * width + g * dim, grp.ln_weight, grp.ln_bias, dim,
                          kCodebookLayerNormEps, x_hat + r * dim);
-    simd::codebook_search_multi(kern, grp.book, x_hat, n, dim, k, ids, scores);
+    grp.search_multi(grp.book, x_hat, n, dim, k, ids, scores);
     for (std::size_t r = 0; r < n; ++r) {
       float* out = data + r * width + g * dim;
       const std::int32_t* row_ids = ids + r * k;
       const float* row_scores = scores + r * k;
       if (steer == nullptr || !steer->rewrites()) {
-        simd::gather_mean(kern, grp.book, row_ids, k, nullptr, out);
+        grp.gather_mean(grp.book, row_ids, k, nullptr, out);
         if (trace) record(*trace, g, st.capacity, p0 + r, row_ids, row_scores, k);
         continue;
       }
-      const Selection sel = select_codes(kern, grp.book, x_hat + r * dim, row_ids, row_scores, k,
+      const Selection sel = select_codes(grp, x_hat + r * dim, row_ids, row_scores, k,
                                          *steer, p0 + r, st.n_prompt, trace != nullptr,
                                          &st.selection);
-      simd::gather_mean(kern, grp.book, sel.ids, sel.slots, sel.strength, out);
+      grp.gather_mean(grp.book, sel.ids, sel.slots, sel.strength, out);
       if (trace) record(*trace, g, st.capacity, p0 + r, sel.ids, sel.scores, sel.slots);
     }
   }

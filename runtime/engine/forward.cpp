@@ -53,7 +53,7 @@ struct Chunk {
   void attention(std::size_t layer, const PreparedLayer& L) {
     const std::size_t hd = a.head_dim, heads = a.n_heads, w3 = 3 * d;
     float* qkv = st.qkv.data();
-    simd::linear_gemm(kern, L.qkv, L.qkv_bias, st.ln_out.data(), n, d, qkv, w3);
+    L.qkv.gemm(L.qkv.w, L.qkv.bias, st.ln_out.data(), n, d, qkv, w3);
     codebook(L, CodebookSite::qkv, qkv, w3);
 
     float* k_cache = st.k_cache.data() + layer * st.capacity * d;
@@ -83,7 +83,7 @@ struct Chunk {
     kern.f32_attention_prefill(shape, st.q.data(), n, d, k_cache, v_cache, p0,
                                st.attention_scratch.data(), st.z.data(), d);
     codebook(L, CodebookSite::attn_preproj, st.z.data(), d);
-    simd::linear_gemm(kern, L.out, L.out_bias, st.z.data(), n, d, st.attn_out.data(), d);
+    L.out.gemm(L.out.w, L.out.bias, st.z.data(), n, d, st.attn_out.data(), d);
     codebook(L, CodebookSite::attn, st.attn_out.data(), d);
   }
 
@@ -91,14 +91,14 @@ struct Chunk {
   void mlp(const PreparedLayer& L) {
     const std::size_t m = a.d_mlp;
     float* mid = st.mid.data();
-    simd::linear_gemm(kern, L.up, L.up_bias, st.mlp_in.data(), n, d, mid, m);
+    L.up.gemm(L.up.w, L.up.bias, st.mlp_in.data(), n, d, mid, m);
     switch (a.activation) {
       case Activation::gelu: kern.f32_gelu_erf(mid, mid, n * m); break;
       case Activation::gelu_new: kern.f32_gelu_tanh(mid, mid, n * m); break;
       case Activation::relu: kern.f32_relu(mid, mid, n * m); break;
     }
     codebook(L, CodebookSite::mlp_mid, mid, m);
-    simd::linear_gemm(kern, L.down, L.down_bias, mid, n, m, st.mlp_out.data(), d);
+    L.down.gemm(L.down.w, L.down.bias, mid, n, m, st.mlp_out.data(), d);
     codebook(L, CodebookSite::mlp, st.mlp_out.data(), d);
   }
 
@@ -135,12 +135,12 @@ struct Chunk {
     float* row = st.final_row.data();
     if (all_logits != nullptr) {
       layer_norm(st.x.data(), pm.final_norm_weight(), pm.final_norm_bias(), st.ln_out.data());
-      simd::linear_gemm(kern, pm.lm_head(), nullptr, st.ln_out.data(), n, d, all_logits, vocab);
+      pm.lm_head().gemm(pm.lm_head().w, nullptr, st.ln_out.data(), n, d, all_logits, vocab);
       std::memcpy(st.logits.data(), all_logits + (n - 1) * vocab, vocab * sizeof(float));
     } else {
       kern.f32_layernorm(st.x.data() + (n - 1) * d, pm.final_norm_weight(), pm.final_norm_bias(),
                          d, a.norm_eps, row);
-      simd::linear_gemv(kern, pm.lm_head(), nullptr, row, st.logits.data());
+      pm.lm_head().gemv(pm.lm_head().w, nullptr, row, st.logits.data());
     }
   }
 };

@@ -24,14 +24,28 @@ Error need_tensor(const Model& m, const std::string& name, const TensorView** ou
   return Error();
 }
 
-Error weight(const Model& m, const std::string& name, simd::WeightView* w) {
+Error linear(const Model& m, const simd::Kernels& k, const std::string& name, const char* bias_name,
+             PreparedLinear* out) {
   const TensorView* t = nullptr;
   if (Error e = need_tensor(m, name, &t); !e.ok()) return e;
-  w->data = t->data;
-  w->dtype = to_simd(t->dtype);
-  w->row_scale = t->scales;
-  w->out_features = static_cast<std::size_t>(t->rows());
-  w->in_features = static_cast<std::size_t>(t->row_length());
+  simd::WeightView& w = out->w;
+  w.data = t->data;
+  w.dtype = to_simd(t->dtype);
+  w.row_scale = t->scales;
+  w.out_features = static_cast<std::size_t>(t->rows());
+  w.in_features = static_cast<std::size_t>(t->row_length());
+  switch (w.dtype) {
+    case simd::DType::f32: out->gemm = k.f32_linear_gemm; out->gemv = k.f32_linear_gemv; break;
+    case simd::DType::f16: out->gemm = k.f16_linear_gemm; out->gemv = k.f16_linear_gemv; break;
+    case simd::DType::int8: out->gemm = k.q8_linear_gemm; out->gemv = k.q8_linear_gemv; break;
+  }
+  out->bias = nullptr;
+  if (bias_name != nullptr) {
+    const TensorView* b = nullptr;
+    if (Error e = need_tensor(m, bias_name, &b); !e.ok()) return e;
+    if (b->dtype != DType::f32) return Error(Status::bad_dtype, "tensor '" + std::string(bias_name) + "' must be f32");
+    out->bias = b->f32();
+  }
   return Error();
 }
 
@@ -140,7 +154,8 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
   }
   if (Error e = f32_vector(m, "final_norm.weight", &final_norm_weight_); !e.ok()) return e;
   if (Error e = f32_vector(m, "final_norm.bias", &final_norm_bias_); !e.ok()) return e;
-  if (Error e = weight(m, a.tied_embeddings ? "tok_embed" : "lm_head.weight", &lm_head_); !e.ok())
+  if (Error e = linear(m, *kernels_, a.tied_embeddings ? "tok_embed" : "lm_head.weight", nullptr, &lm_head_);
+      !e.ok())
     return e;
 
   layers_.resize(a.n_layers);
@@ -150,17 +165,16 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
     for (auto& [name, ptr] : {std::pair<const char*, const float**>{"ln1.weight", &L.ln1_weight},
                               {"ln1.bias", &L.ln1_bias},
                               {"ln2.weight", &L.ln2_weight},
-                              {"ln2.bias", &L.ln2_bias},
-                              {"attn.qkv.bias", &L.qkv_bias},
-                              {"attn.out.bias", &L.out_bias},
-                              {"mlp.up.bias", &L.up_bias},
-                              {"mlp.down.bias", &L.down_bias}}) {
+                              {"ln2.bias", &L.ln2_bias}}) {
       if (Error e = f32_vector(m, p + name, ptr); !e.ok()) return e;
     }
-    if (Error e = weight(m, p + "attn.qkv.weight", &L.qkv); !e.ok()) return e;
-    if (Error e = weight(m, p + "attn.out.weight", &L.out); !e.ok()) return e;
-    if (Error e = weight(m, p + "mlp.up.weight", &L.up); !e.ok()) return e;
-    if (Error e = weight(m, p + "mlp.down.weight", &L.down); !e.ok()) return e;
+    for (auto& [name, lin] : {std::pair<const char*, PreparedLinear*>{"attn.qkv", &L.qkv},
+                              {"attn.out", &L.out},
+                              {"mlp.up", &L.up},
+                              {"mlp.down", &L.down}}) {
+      const std::string base = p + name;
+      if (Error e = linear(m, *kernels_, base + ".weight", (base + ".bias").c_str(), lin); !e.ok()) return e;
+    }
     const bool local = l < a.layer_attention.size() && a.layer_attention[l] == AttentionKind::local;
     L.window = local ? a.local_window : 0;
     L.site_codebook.fill(-1);
@@ -196,6 +210,23 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
       v.dim = src.dim;
       v.metric = src.similarity == Similarity::euclidean ? simd::Metric::euclidean
                                                          : simd::Metric::inner_product;
+      switch (v.dtype) {
+        case simd::DType::f32:
+          pg.search = kernels_->f32_codebook_search;
+          pg.search_multi = kernels_->f32_codebook_search_multi;
+          pg.gather_mean = kernels_->f32_gather_mean;
+          break;
+        case simd::DType::f16:
+          pg.search = kernels_->f16_codebook_search;
+          pg.search_multi = kernels_->f16_codebook_search_multi;
+          pg.gather_mean = kernels_->f16_gather_mean;
+          break;
+        case simd::DType::int8:
+          pg.search = kernels_->q8_codebook_search;
+          pg.search_multi = kernels_->q8_codebook_search_multi;
+          pg.gather_mean = kernels_->q8_gather_mean;
+          break;
+      }
       norm_terms_.emplace_back();
       norm_terms_of(v, &norm_terms_.back());
       v.norm_term = norm_terms_.back().data();

@@ -26,11 +26,22 @@ namespace cbk {
 inline constexpr float kCodebookLayerNormEps = 1e-5f;
 inline constexpr std::size_t kSiteCount = 7;
 
-// One group of a codebook, ready for the kernels.
+// One group of a codebook, ready for the kernels (entries of the code table's dtype, chosen once).
 struct PreparedGroup {
   simd::CodebookView book;       // codes + norm terms (norms of the dequantized codes)
   const float* ln_weight = nullptr;
   const float* ln_bias = nullptr;
+  simd::CodebookSearchFn search = nullptr;
+  simd::CodebookSearchMultiFn search_multi = nullptr;
+  simd::GatherMeanFn gather_mean = nullptr;
+};
+
+// A linear layer and the GEMM/GEMV entries of its dtype.
+struct PreparedLinear {
+  simd::WeightView w;
+  const float* bias = nullptr;
+  simd::LinearGemmFn gemm = nullptr;
+  simd::LinearGemvFn gemv = nullptr;
 };
 
 struct PreparedCodebook {
@@ -49,14 +60,10 @@ struct PreparedLayer {
   const float* ln1_bias = nullptr;
   const float* ln2_weight = nullptr;
   const float* ln2_bias = nullptr;
-  simd::WeightView qkv;        // [3d, d], family's native row order
-  const float* qkv_bias = nullptr;
-  simd::WeightView out;        // [d, d]
-  const float* out_bias = nullptr;
-  simd::WeightView up;         // [d_mlp, d]
-  const float* up_bias = nullptr;
-  simd::WeightView down;       // [d, d_mlp]
-  const float* down_bias = nullptr;
+  PreparedLinear qkv;          // [3d, d], family's native row order
+  PreparedLinear out;          // [d, d]
+  PreparedLinear up;           // [d_mlp, d]
+  PreparedLinear down;         // [d, d_mlp]
   std::size_t window = 0;      // 0 = global attention; else local window
   // Codebook index (into PreparedModel::codebooks()) per CodebookSite value, -1 when none.
   std::array<int, kSiteCount> site_codebook{};
@@ -95,7 +102,7 @@ class PreparedModel {
   const EmbeddingView& pos_embed() const noexcept { return pos_embed_; }  // empty for rotary
   const float* final_norm_weight() const noexcept { return final_norm_weight_; }
   const float* final_norm_bias() const noexcept { return final_norm_bias_; }
-  const simd::WeightView& lm_head() const noexcept { return lm_head_; }
+  const PreparedLinear& lm_head() const noexcept { return lm_head_; }  // no bias
 
   // Family layout facts. Offsets (floats) inside one fused QKV row of head h.
   std::size_t q_offset(std::size_t head) const noexcept;
@@ -124,7 +131,7 @@ class PreparedModel {
   EmbeddingView pos_embed_;
   const float* final_norm_weight_ = nullptr;
   const float* final_norm_bias_ = nullptr;
-  simd::WeightView lm_head_;
+  PreparedLinear lm_head_;
   float attention_scale_ = 1.0f;
   std::size_t max_k_ = 0;
   std::size_t max_group_dim_ = 0;
