@@ -191,7 +191,7 @@ CBK_API cbk_status cbk_model_load_file(const char* path, const cbk_model_params*
 
 typedef enum cbk_memory_mode {
   /* Zero-copy: the model reads `data` in place. `data` must be 64-byte aligned (else
-   * TENSOR_MISALIGNED), must not change and must outlive the model AND every session created from
+   * INVALID_ARGUMENT), must not change and must outlive the model AND every session created from
    * it. */
   CBK_MEMORY_BORROW = 0,
   /* The library keeps its own aligned copy; `data` may be freed when the call returns. */

@@ -1,0 +1,20 @@
+"""Models for the C API tests, written with the Python .cbk writer (cbkfile).
+
+  OUT/api.cbk   cbkfile.random_model.fixture_model("gpt2"): 2 layers, 4 codebooks (grouped and
+                vanilla, k 1..3), byte-level BPE tokenizer, metadata, one annotation with a
+                context, max_positions 16 (so over-long prompts are easy to make).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
+from cbkfile.random_model import fixture_model  # noqa: E402
+
+
+def main(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    fixture_model("gpt2", seed=5).write(os.path.join(out_dir, "api.cbk"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,61 @@
+# ctest script: install the build tree into WORK_DIR/prefix, build consumer/ against it twice —
+# with find_package (CMake) and with pkg-config (plain compiler command) — both linking libcbk.a,
+# then delete the installed libcbk.so* and run both (a dynamic link would now fail to start).
+# Args: BUILD_DIR CONSUMER_SRC WORK_DIR MODEL C_COMPILER GENERATOR PKG_CONFIG.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " cmd "${ARGN}")
+    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(prefix ${WORK_DIR}/prefix)
+file(REMOVE_RECURSE ${WORK_DIR})
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+foreach(f include/cbk.h include/cbk.hpp)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "install is missing ${f}")
+  endif()
+endforeach()
+file(GLOB_RECURSE pc_files ${prefix}/*/cbk.pc)
+file(GLOB_RECURSE static_libs ${prefix}/*/libcbk.a)
+if(NOT pc_files OR NOT static_libs)
+  message(FATAL_ERROR "install is missing cbk.pc or libcbk.a")
+endif()
+list(GET pc_files 0 pc_file)
+get_filename_component(pc_dir ${pc_file} DIRECTORY)
+
+# 1. find_package(cbk)
+run(${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${WORK_DIR}/build-cmake -G ${GENERATOR}
+    -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build-cmake)
+
+# 2. pkg-config --static. Both libcbk.a and libcbk.so are installed and -lcbk would pick the .so,
+#    so the link asks for the archive explicitly (-Wl,-Bstatic), as the README tells users to.
+if(PKG_CONFIG)
+  set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+  run(${PKG_CONFIG} --cflags cbk)
+  separate_arguments(cflags UNIX_COMMAND "${last_output}")
+  run(${PKG_CONFIG} --static --libs cbk)
+  string(REPLACE "-lcbk" "-Wl,-Bstatic -lcbk -Wl,-Bdynamic" libs "${last_output}")
+  separate_arguments(libs UNIX_COMMAND "${libs}")
+  run(${C_COMPILER} -std=c99 ${cflags} ${CONSUMER_SRC}/main.c -o ${WORK_DIR}/consumer_pkgconfig ${libs})
+endif()
+
+file(GLOB shared_libs ${prefix}/*/libcbk.so* ${prefix}/*/*/libcbk.so*)
+if(shared_libs)
+  file(REMOVE ${shared_libs})
+endif()
+set(programs ${WORK_DIR}/build-cmake/consumer)
+if(PKG_CONFIG)
+  list(APPEND programs ${WORK_DIR}/consumer_pkgconfig)
+endif()
+foreach(program IN LISTS programs)
+  run(${program} ${MODEL})
+  if(NOT last_output MATCHES "consumer: [0-9]+ tokens, codes [0-9 ]+, next token [0-9]+")
+    message(FATAL_ERROR "${program} printed: ${last_output}")
+  endif()
+  message(STATUS "${program}: ${last_output}")
+endforeach()
