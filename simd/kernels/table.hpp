@@ -5,6 +5,7 @@
 
 #include "simd/kernels/linear.hpp"
 #include "simd/kernels/search.hpp"
+#include "simd/kernels/search_exact.hpp"
 #include "simd/simd.hpp"
 
 namespace cbk::simd::detail {

@@ -98,4 +98,54 @@ TEST_CASE("exact quantized search keeps planted ties and matches the reference",
   }
 }
 
+TEST_CASE("exact quantized search stays exact when most codes survive the bound",
+          "[kernels][search][exact]") {
+  // 3000 near-copies of one vector (differences far below the quantization error) and planted
+  // exact duplicates: nearly every code is a candidate, so the fixed candidate buffer overflows
+  // and is compacted and rescored many times mid-scan, with ties across flushes.
+  const size_t n = 3000, dim = 33;
+  const std::vector<float> base = random_floats(dim, 77);
+  const std::vector<float> noise = random_floats(n * dim, 78);
+  // spread 1e-4: every code is rescored; 3e-2: the rescoring stops early inside each flush.
+  for (const float spread : {1e-4f, 3e-2f}) {
+    std::vector<float> values(n * dim);
+    for (size_t j = 0; j < n; ++j) {
+      const size_t src = j % 7 == 6 ? 5 : j;  // every 7th code duplicates code 5
+      for (size_t i = 0; i < dim; ++i) {
+        values[j * dim + i] = base[i] + spread * noise[src * dim + i];
+      }
+    }
+    for (Metric metric : {Metric::inner_product, Metric::euclidean}) {
+      PreparedTable table(values, n, dim, metric);
+      const std::vector<float> queries = random_floats(4 * dim, 79);
+      for_each_supported_isa([&](const Kernels& kern) {
+        for (DType dtype : {DType::f16, DType::int8}) {
+          for (size_t k : {size_t(1), size_t(64)}) {
+            for (size_t q = 0; q < 4; ++q) {
+              INFO("spread " << spread << " metric " << int(metric) << " dtype "
+                             << dtype_name(dtype) << " k " << k << " query " << q);
+              // Query 3 is code 5 itself: a tie between it and its duplicates.
+              const float* query =
+                  q == 3 ? table.codes.data() + 5 * dim : queries.data() + q * dim;
+              std::vector<int32_t> got_ids(k), want_ids(k);
+              std::vector<float> got_scores(k), want_scores(k);
+              ExactSearchStats stats;
+              codebook_search_exact(kern, table.exact_table(dtype), query, k, got_ids.data(),
+                                    got_scores.data(), &stats);
+              kern.f32_codebook_search(table.view(DType::f32), query, k, want_ids.data(),
+                                       want_scores.data());
+              REQUIRE(got_ids == want_ids);
+              REQUIRE(got_scores == want_scores);
+              ref::codebook_search_exact(table.exact_table(dtype), query, k, want_ids.data(),
+                                         want_scores.data(), kern.accumulation);
+              REQUIRE(got_ids == want_ids);
+              REQUIRE(got_scores == want_scores);
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
 }  // namespace cbk::simd::test
