@@ -14,11 +14,11 @@
 #include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/session.hpp"
 #include "runtime/loader/load_model.hpp"
-#include "tests/parity/golden_json.hpp"
+#include "tests/common/json_reader.hpp"
 
 namespace {
 
-using cbk_parity::Value;
+using cbk_test::Json;
 
 constexpr float kScoreTolerance = 1e-4f;
 
@@ -40,29 +40,29 @@ std::vector<std::string> case_names(const std::string& prefix) {
   return names;
 }
 
-cbk::CodebookSite site_of(const Value& v) {
+cbk::CodebookSite site_of(const Json& v) {
   cbk::CodebookSite s{};
   if (!cbk::site_from_name(v.string.c_str(), &s)) throw std::runtime_error("unknown site " + v.string);
   return s;
 }
 
-cbk::CodebookTarget target_of(const Value& e) {
-  const Value& g = e.get("group");
+cbk::CodebookTarget target_of(const Json& e) {
+  const Json& g = e.get("group");
   return {static_cast<std::uint32_t>(e["layer"].as_int()), site_of(e["site"]), g.is_null() ? -1 : g.as_int()};
 }
 
-cbk::PositionSet positions_of(const Value& v) {
-  if (v.is_null() || (v.type == Value::Type::string && v.string == "all")) return cbk::PositionSet::all();
-  if (v.type == Value::Type::string && v.string == "generated") return cbk::PositionSet::generated();
+cbk::PositionSet positions_of(const Json& v) {
+  if (v.is_null() || (v.type == Json::Type::string && v.string == "all")) return cbk::PositionSet::all();
+  if (v.type == Json::Type::string && v.string == "generated") return cbk::PositionSet::generated();
   cbk::PositionSet p;
   p.kind = cbk::PositionSet::Kind::ranges;
-  auto u = [](const Value& x) { return static_cast<std::uint32_t>(x.as_int()); };
-  if (v.type == Value::Type::number) {
+  auto u = [](const Json& x) { return static_cast<std::uint32_t>(x.as_int()); };
+  if (v.type == Json::Type::number) {
     p.ranges.push_back({u(v), u(v) + 1});
     return p;
   }
-  for (const Value& it : v.array) {
-    if (it.type == Value::Type::number)
+  for (const Json& it : v.array) {
+    if (it.type == Json::Type::number)
       p.ranges.push_back({u(it), u(it) + 1});
     else
       p.ranges.push_back({u(it.array.at(0)), u(it.array.at(1))});
@@ -70,25 +70,25 @@ cbk::PositionSet positions_of(const Value& v) {
   return p;
 }
 
-std::vector<std::int32_t> ints_of(const Value& v) {
+std::vector<std::int32_t> ints_of(const Json& v) {
   std::vector<std::int32_t> out;
-  for (const Value& x : v.array) out.push_back(x.as_int());
+  for (const Json& x : v.array) out.push_back(x.as_int());
   return out;
 }
 
 // The reference's steering JSON (cbk_reference/steering.py) as engine Steering.
-cbk::Steering steering_of(const Value& spec) {
+cbk::Steering steering_of(const Json& spec) {
   cbk::Steering st;
-  if (spec.type != Value::Type::object) return st;
-  for (const Value& e : spec.get("interventions").array) {
+  if (spec.type != Json::Type::object) return st;
+  for (const Json& e : spec.get("interventions").array) {
     const std::string op = e["op"].string;
     if (op == "force") {
       cbk::ForceCode f;
       f.target = target_of(e);
       f.code = e["code"].as_int();
       f.positions = positions_of(e.get("positions"));
-      const Value& slot = e.get("slot");
-      if (slot.type == Value::Type::string) {
+      const Json& slot = e.get("slot");
+      if (slot.type == Json::Type::string) {
         f.mode = slot.string == "all" ? cbk::ForceCode::SlotMode::all : cbk::ForceCode::SlotMode::append;
       } else {
         f.mode = cbk::ForceCode::SlotMode::index;
@@ -112,7 +112,7 @@ cbk::Steering steering_of(const Value& spec) {
       throw std::runtime_error("unknown steering op " + op);
     }
   }
-  for (const Value& b : spec.get("bypass").array) st.bypass.push_back(target_of(b));
+  for (const Json& b : spec.get("bypass").array) st.bypass.push_back(target_of(b));
   return st;
 }
 
@@ -129,7 +129,7 @@ Totals& totals() {
   return t;
 }
 
-void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Value& run, double logit_tol) {
+void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Json& run, double logit_tol) {
   const std::vector<std::int32_t> tokens = ints_of(run["tokens"]);
   const std::size_t n_prompt = static_cast<std::size_t>(run["n_prompt"].as_int());
   const std::size_t vocab = pm->arch().vocab_size;
@@ -165,7 +165,7 @@ void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Value&
   const auto& books = pm->codebooks();
   std::vector<std::vector<bool>> seen(books.size());
   for (std::size_t c = 0; c < books.size(); ++c) seen[c].assign(books[c].groups, false);
-  for (const Value& codes : run["codes"].array) {
+  for (const Json& codes : run["codes"].array) {
     const int cb = pm->find_codebook(static_cast<std::uint32_t>(codes["layer"].as_int()), site_of(codes["site"]));
     REQUIRE(cb >= 0);
     const auto c = static_cast<std::size_t>(cb);
@@ -211,7 +211,7 @@ void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Value&
 
 void check_case(const std::string& name) {
   INFO("case " << name);
-  const Value golden = cbk_parity::parse(cbk_parity::read_text_file(cases_dir() + "/" + name + ".golden.json"));
+  const Json golden = cbk_test::parse_json(cbk_test::read_file(cases_dir() + "/" + name + ".golden.json"));
   REQUIRE(golden["format"].string == "cbk-parity-v1");
   std::shared_ptr<const cbk::Model> model;
   cbk::Error e = cbk::load_model_file(cases_dir() + "/" + golden["model"].string, cbk::LoadOptions{}, &model);
@@ -222,7 +222,7 @@ void check_case(const std::string& name) {
   INFO(e.message);
   REQUIRE(e.ok());
   const double tol = golden["tolerance"]["logits_abs"].number;
-  for (const Value& run : golden["runs"].array) {
+  for (const Json& run : golden["runs"].array) {
     INFO("run " << (run.has("label") ? run["label"].string : std::string("(matrix)")) << " tokens "
                 << run["tokens"].array.size());
     check_run(pm, run, tol);

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "tests/tokenizer/json_reader.hpp"
+#include "tests/common/json_reader.hpp"
 
 namespace cbk_test {
 

@@ -1,5 +1,7 @@
-#include "tests/tokenizer/json_reader.hpp"
+#include "tests/common/json_reader.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -84,12 +86,11 @@ class Parser {
     if (literal("false")) return v.type = Json::Type::boolean, v;
     if (literal("null")) return v;
     v.type = Json::Type::number;
-    bool neg = false;
-    if (t_[i_] == '-') neg = true, ++i_;
-    if (i_ >= t_.size() || t_[i_] < '0' || t_[i_] > '9') fail("expected a value");
-    while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') v.number = v.number * 10 + (t_[i_++] - '0');
-    if (i_ < t_.size() && (t_[i_] == '.' || t_[i_] == 'e' || t_[i_] == 'E')) fail("only integers are supported");
-    if (neg) v.number = -v.number;
+    const char* start = t_.c_str() + i_;
+    char* end = nullptr;
+    v.number = std::strtod(start, &end);
+    if (end == start) fail("expected a value");
+    i_ += static_cast<size_t>(end - start);
     return v;
   }
 
@@ -174,6 +175,26 @@ const Json& Json::operator[](const std::string& key) const {
     if (kv.first == key) return kv.second;
   }
   throw std::runtime_error("JSON: no member \"" + key + "\"");
+}
+
+bool Json::has(const std::string& key) const {
+  for (const auto& kv : object) {
+    if (kv.first == key) return true;
+  }
+  return false;
+}
+
+const Json& Json::get(const std::string& key) const {
+  static const Json null_value;
+  for (const auto& kv : object) {
+    if (kv.first == key) return kv.second;
+  }
+  return null_value;
+}
+
+int Json::as_int() const {
+  if (type != Type::number || std::floor(number) != number) throw std::runtime_error("JSON: not an integer");
+  return static_cast<int>(number);
 }
 
 Json parse_json(const std::string& text) { return Parser(text).document(); }
