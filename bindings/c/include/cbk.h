@@ -75,6 +75,15 @@
 #  define CBK_API
 #endif
 
+/* Enums are int-sized in C. C++ sees them with an explicit `int` base, so any int a C caller passes
+ * (e.g. an unknown value from a newer header) is a valid value there and is refused with a status
+ * instead of being undefined behaviour. */
+#ifdef __cplusplus
+#  define CBK_ENUM_BASE : int
+#else
+#  define CBK_ENUM_BASE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -105,7 +114,7 @@ CBK_API void cbk_supported_schema_version(uint32_t* major, uint32_t* minor);
 /* ---- Status ----------------------------------------------------------------------------------
  * Values are pinned and append-only: a value's meaning never changes. They equal the C++
  * runtime's cbk::Status (runtime/status.hpp). */
-typedef enum cbk_status {
+typedef enum cbk_status CBK_ENUM_BASE {
   CBK_STATUS_OK = 0,
   CBK_STATUS_INVALID_ARGUMENT = 1,     /* wrong API use: NULL pointer, bad option value, ... */
   CBK_STATUS_OUT_OF_MEMORY = 2,        /* an allocation failed; nothing the caller owned was lost */
@@ -153,7 +162,7 @@ CBK_API const char* cbk_last_error_message(void);
 /* ---- Logging ---------------------------------------------------------------------------------
  * Optional. Without a callback nothing is printed. The callback may be called from any thread that
  * uses the library, so it must be thread-safe; `message` is valid only during the call. */
-typedef enum cbk_log_level {
+typedef enum cbk_log_level CBK_ENUM_BASE {
   CBK_LOG_DEBUG = 0,
   CBK_LOG_INFO = 1,
   CBK_LOG_WARN = 2,
@@ -189,7 +198,7 @@ CBK_API cbk_model_params cbk_model_default_params(void);
 CBK_API cbk_status cbk_model_load_file(const char* path, const cbk_model_params* params,
                                        cbk_model** model_out);
 
-typedef enum cbk_memory_mode {
+typedef enum cbk_memory_mode CBK_ENUM_BASE {
   /* Zero-copy: the model reads `data` in place. `data` must be 64-byte aligned (else
    * INVALID_ARGUMENT), must not change and must outlive the model AND every session created from
    * it. */
@@ -239,7 +248,7 @@ typedef struct cbk_architecture {
 CBK_API cbk_status cbk_model_architecture(const cbk_model* model, cbk_architecture* out);
 
 /* Codebook sites, equal to the file schema's values. */
-typedef enum cbk_site {
+typedef enum cbk_site CBK_ENUM_BASE {
   CBK_SITE_ATTN_PREPROJ = 0,
   CBK_SITE_ATTN = 1,
   CBK_SITE_MLP = 2,
@@ -254,7 +263,7 @@ CBK_API const char* cbk_site_name(cbk_site site);
 /* Parses a site name. Errors: INVALID_ARGUMENT for NULL or an unknown name. */
 CBK_API cbk_status cbk_site_from_name(const char* name, cbk_site* site_out);
 
-typedef enum cbk_metric {
+typedef enum cbk_metric CBK_ENUM_BASE {
   CBK_METRIC_INNER_PRODUCT = 0,
   CBK_METRIC_EUCLIDEAN = 1
 } cbk_metric;
@@ -470,7 +479,7 @@ typedef struct cbk_target {
   int32_t group;
 } cbk_target;
 
-typedef enum cbk_positions_kind {
+typedef enum cbk_positions_kind CBK_ENUM_BASE {
   CBK_POSITIONS_ALL = 0,        /* every position */
   CBK_POSITIONS_GENERATED = 1,  /* positions after the prompt */
   CBK_POSITIONS_RANGE = 2       /* [first, end) */
@@ -482,7 +491,7 @@ typedef struct cbk_positions {
   uint32_t end;    /* exclusive; must be > first */
 } cbk_positions;
 
-typedef enum cbk_force_mode {
+typedef enum cbk_force_mode CBK_ENUM_BASE {
   CBK_FORCE_SLOT = 0,    /* replace one slot (Python-style index: -1 = the last, least similar) */
   CBK_FORCE_ALL = 1,     /* replace every slot */
   CBK_FORCE_APPEND = 2   /* add an extra slot (the mean runs over k + appended slots) */
@@ -496,7 +505,7 @@ CBK_API cbk_status cbk_steer_force(cbk_session* session, const cbk_target* targe
                                    const cbk_positions* positions, cbk_force_mode mode, int32_t slot,
                                    float strength);
 
-typedef enum cbk_disable_mode {
+typedef enum cbk_disable_mode CBK_ENUM_BASE {
   CBK_DISABLE_KEEP = 0,  /* disabled codes are skipped by the search; k codes are still chosen */
   CBK_DISABLE_ZERO = 1   /* slots holding disabled codes are blocked (count as zero vectors) */
 } cbk_disable_mode;
