@@ -51,6 +51,8 @@ void set_rate_counters(benchmark::State& state, double bytes_per_query, double f
   state.counters["%stream"] = Counter(100.0 * bytes / peaks.stream_read_bytes_per_s,
                                       Counter::kIsRate);
   state.counters["%fma_peak"] = Counter(100.0 * flops / peaks.fma_flops_per_s, Counter::kIsRate);
+  state.counters["%load_fma"] = Counter(100.0 * flops / peaks.load_fma_flops_per_s,
+                                        Counter::kIsRate);
 }
 
 void register_single(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k) {

@@ -119,6 +119,29 @@ TEST_CASE("planted ties go to the lower id, in every ISA", "[kernels][search]") 
   });
 }
 
+TEST_CASE("massive ties across top-k compactions equal the reference", "[kernels][search]") {
+  // Codes with entries in {-1, 0, 1} and dim 4 give few distinct scores, so long runs of equal
+  // scores straddle the k-th place for every k (a guard for any future top-k strategy).
+  const size_t dim = 4, n = 700;
+  std::vector<float> values = random_floats(n * dim, 4242);
+  for (float& v : values) v = v > 0.3f ? 1.0f : (v < -0.3f ? -1.0f : 0.0f);
+  const std::vector<float> query = {1.0f, 0.5f, -1.0f, 0.25f};
+  for_each_supported_isa([&](const Kernels& kern) {
+    for (Metric metric : kMetrics) {
+      PreparedTable table(values, n, dim, metric);
+      for (DType dtype : kDTypes) {
+        for (size_t k : {size_t(1), size_t(15), size_t(16), size_t(17), size_t(64)}) {
+          INFO("dtype " << dtype_name(dtype) << " metric " << int(metric) << " k " << k);
+          const CodebookView book = table.view(dtype);
+          const SearchResult got = run_kernel(kern, book, query.data(), k);
+          require_same(got, run_reference(kern, book, query.data(), k));
+          require_well_ordered(got);
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("k larger than the table pads with -1", "[kernels][search]") {
   PreparedTable table(random_floats(3 * 20, 5), 3, 20, Metric::inner_product);
   const std::vector<float> query = random_floats(20, 6);
