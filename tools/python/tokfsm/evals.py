@@ -173,9 +173,22 @@ def normalised_jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * kl(p, m) + 0.5 * kl(q, m)
 
 
+@torch.no_grad()
+def in_context_state_codes(model: TokFsmModel) -> Dict[int, torch.Tensor]:
+    """Per MLP layer, the code each state s gets at its second digit in the prompt [BOS, s] (the
+    paper's interchange source: codes taken from a run that is in the target state)."""
+    states = torch.arange(100)
+    tr = Trace()
+    model(torch.stack([torch.full_like(states, BOS), states // 10, states % 10], dim=1), trace=tr)
+    return {l: tr.ids[(l, "mlp")][:, 2, 0, 0] for l in range(model.shape.n_layers)}
+
+
 def steering_eval(model: TokFsmModel, data: FsmData, state_codes: Dict[int, torch.Tensor], n_pairs: int = 500,
                   layers: Optional[Sequence[int]] = None, seed: int = 2) -> Dict[str, float]:
-    """Prompt [BOS, a]; force b's state code in the MLP codebooks of `layers` (default all) at a's second digit."""
+    """Prompt [BOS, a]; force b's state code in the MLP codebooks of `layers` (default all) at a's second digit.
+
+    state_codes[layer][b]: the code forced for target state b (best-F1 state code, or in-context codes).
+    """
     rng = np.random.default_rng(seed)
     a = rng.integers(0, data.n_states, n_pairs)
     b = rng.integers(0, data.n_states, n_pairs)
@@ -206,4 +219,5 @@ def full_eval(model: TokFsmModel, seed: int = 12345, lm_seqs: int = 1024) -> Dic
         codes = sc.pop("_state_codes")
         res["state_codes"] = sc
         res["steering"] = steering_eval(model, data, codes)
+        res["steering_in_context_codes"] = steering_eval(model, data, in_context_state_codes(model))
     return res

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,6 +193,9 @@ class Run:
             self._train(r.base_steps, r.base_batch, r.base_warmup, r.min_lr_ratio, with_codebooks=False)
             self._quick_eval("base")
             self._next_phase("init")
+            # kept so that other codebook/fine-tune settings can start from this base model:
+            # copy it to NEW_OUT/resume.pt and run with the same base fields
+            shutil.copyfile(self.out / "resume.pt", self.out / "base_done.pt")
         if self.phase == "init":
             t0 = time.time()
             self.model.add_codebooks(CodebookSpec(num_codes=r.num_codes, k=r.k), seed=r.seed)
