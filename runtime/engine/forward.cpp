@@ -23,9 +23,19 @@ struct Chunk {
   std::size_t p0;  // absolute position of row 0
   std::size_t d;
 
-  void codebook(const PreparedLayer& L, CodebookSite site, float* data, std::size_t width) {
+  void codebook(std::size_t layer, const PreparedLayer& L, CodebookSite site, float* data, std::size_t width) {
+    if (!st.captures.empty()) capture(layer, site, data, width);
     const int cb = L.site_codebook[static_cast<std::size_t>(site)];
     if (cb >= 0) apply_codebook(st, cb, data, n, width, p0);
+  }
+
+  // Copies the rows entering (layer, site) into every matching capture buffer.
+  void capture(std::size_t layer, CodebookSite site, const float* data, std::size_t width) {
+    for (const ActivationCapture& c : st.captures) {
+      if (c.layer != layer || c.site != site || p0 >= c.rows) continue;
+      const std::size_t rows = std::min(n, c.rows - p0);
+      std::memcpy(c.dst + p0 * width, data, rows * width * sizeof(float));
+    }
   }
 
   void layer_norm(const float* in, const float* w, const float* b, float* out) {
@@ -54,7 +64,7 @@ struct Chunk {
     const std::size_t hd = a.head_dim, heads = a.n_heads, w3 = 3 * d;
     float* qkv = st.qkv.data();
     L.qkv.gemm(L.qkv.w, L.qkv.bias, st.ln_out.data(), n, d, qkv, w3);
-    codebook(L, CodebookSite::qkv, qkv, w3);
+    codebook(layer, L, CodebookSite::qkv, qkv, w3);
 
     float* k_cache = st.k_cache.data() + layer * st.capacity * d;
     float* v_cache = st.v_cache.data() + layer * st.capacity * d;
@@ -82,13 +92,13 @@ struct Chunk {
     shape.window = L.window;
     kern.f32_attention_prefill(shape, st.q.data(), n, d, k_cache, v_cache, p0,
                                st.attention_scratch.data(), st.z.data(), d);
-    codebook(L, CodebookSite::attn_preproj, st.z.data(), d);
+    codebook(layer, L, CodebookSite::attn_preproj, st.z.data(), d);
     L.out.gemm(L.out.w, L.out.bias, st.z.data(), n, d, st.attn_out.data(), d);
-    codebook(L, CodebookSite::attn, st.attn_out.data(), d);
+    codebook(layer, L, CodebookSite::attn, st.attn_out.data(), d);
   }
 
   // MLP on mlp_in -> mlp_out (codebooks mlp_mid, mlp inside).
-  void mlp(const PreparedLayer& L) {
+  void mlp(std::size_t layer, const PreparedLayer& L) {
     const std::size_t m = a.d_mlp;
     float* mid = st.mid.data();
     L.up.gemm(L.up.w, L.up.bias, st.mlp_in.data(), n, d, mid, m);
@@ -97,9 +107,9 @@ struct Chunk {
       case Activation::gelu_new: kern.f32_gelu_tanh(mid, mid, n * m); break;
       case Activation::relu: kern.f32_relu(mid, mid, n * m); break;
     }
-    codebook(L, CodebookSite::mlp_mid, mid, m);
+    codebook(layer, L, CodebookSite::mlp_mid, mid, m);
     L.down.gemm(L.down.w, L.down.bias, mid, n, m, st.mlp_out.data(), d);
-    codebook(L, CodebookSite::mlp, st.mlp_out.data(), d);
+    codebook(layer, L, CodebookSite::mlp, st.mlp_out.data(), d);
   }
 
   void block(std::size_t layer) {
@@ -111,23 +121,23 @@ struct Chunk {
     float* sum = st.resid.data();
     if (a.family == Family::gpt_neox && a.parallel_residual) {
       layer_norm(x, L.ln2_weight, L.ln2_bias, st.mlp_in.data());
-      mlp(L);
+      mlp(layer, L);
       add(st.mlp_out.data(), st.attn_out.data(), sum, d);  // m + a
-      if (attn_plus_mlp) codebook(L, CodebookSite::attn_plus_mlp, sum, d);
+      if (attn_plus_mlp) codebook(layer, L, CodebookSite::attn_plus_mlp, sum, d);
       add(sum, x, x, d);
     } else {
       add(st.attn_out.data(), x, sum, d);  // h = a + x
       layer_norm(sum, L.ln2_weight, L.ln2_bias, st.mlp_in.data());
-      mlp(L);
+      mlp(layer, L);
       if (attn_plus_mlp) {
         add(st.mlp_out.data(), st.attn_out.data(), sum, d);  // x + CB(m + a)
-        codebook(L, CodebookSite::attn_plus_mlp, sum, d);
+        codebook(layer, L, CodebookSite::attn_plus_mlp, sum, d);
         add(sum, x, x, d);
       } else {
         add(st.mlp_out.data(), sum, x, d);  // m + h
       }
     }
-    codebook(L, CodebookSite::transformer_block, x, d);
+    codebook(layer, L, CodebookSite::transformer_block, x, d);
   }
 
   void logits(float* all_logits) {

@@ -123,6 +123,35 @@ Error Session::set_steering(const Steering& steering) noexcept {
 }
 
 const Steering& Session::steering() const noexcept { return st_->steering; }
+
+std::size_t site_width(const Architecture& arch, CodebookSite site) noexcept {
+  if (site == CodebookSite::qkv) return std::size_t{3} * arch.d_model;
+  if (site == CodebookSite::mlp_mid) return arch.d_mlp;
+  return arch.d_model;
+}
+
+Error Session::set_captures(const std::vector<ActivationCapture>& captures) noexcept {
+  SessionState& st = *st_;
+  const Architecture& a = st.pm->arch();
+  for (std::size_t i = 0; i < captures.size(); ++i) {
+    const ActivationCapture& c = captures[i];
+    const auto site = static_cast<std::size_t>(c.site);
+    if (c.layer >= a.n_layers || site >= kSiteCount)
+      return Error(Status::out_of_range, "capture " + std::to_string(i) + ": no layer " + std::to_string(c.layer) +
+                                             " or bad site");
+    if (c.site == CodebookSite::attn_plus_mlp && st.pm->layers()[c.layer].site_codebook[site] < 0)
+      return Error(Status::out_of_range, "capture " + std::to_string(i) +
+                                             ": attn_plus_mlp is only a vector where the model has a codebook there");
+    if (c.dst == nullptr && c.rows > 0)
+      return Error(Status::invalid_argument, "capture " + std::to_string(i) + ": null buffer");
+  }
+  try {
+    st.captures = captures;
+    return Error();
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("set_captures");
+  }
+}
 std::size_t Session::position() const noexcept { return st_->position; }
 std::size_t Session::prompt_length() const noexcept { return st_->n_prompt; }
 std::size_t Session::capacity() const noexcept { return st_->capacity; }

@@ -47,6 +47,22 @@ struct SessionOptions {
 // mode) has id -1 and score NaN.
 inline constexpr std::int32_t kTraceNoSlot = -2;
 
+// Activation capture: copies the vector entering a site (before its codebook, if it has one) of
+// every token run afterwards into a caller buffer: position p goes to dst + p * width, width =
+// site_width(site) floats, for p < rows (later positions are not written). Steered or not, the
+// captured value is the codebook's input, so it is what the search saw. All sites are available
+// except attn_plus_mlp, which exists as a vector only where the model has a codebook there.
+// The caller owns dst and keeps it alive while the capture is installed.
+struct ActivationCapture {
+  std::uint32_t layer = 0;
+  CodebookSite site = CodebookSite::mlp;
+  float* dst = nullptr;
+  std::size_t rows = 0;
+};
+
+// Floats per token at a site: 3 * d_model (qkv), d_mlp (mlp_mid), else d_model.
+std::size_t site_width(const Architecture& arch, CodebookSite site) noexcept;
+
 class Session {
  public:
   // Errors: invalid_argument (null model/out, prefill_chunk 0), out_of_range (max_context above
@@ -84,6 +100,11 @@ class Session {
   // strength), out_of_memory.
   Error set_steering(const Steering& steering) noexcept;
   const Steering& steering() const noexcept;
+
+  // Replaces the activation captures (see ActivationCapture; an empty list turns capturing off,
+  // and then the forward pass does no extra work). Errors: out_of_range (layer or site),
+  // invalid_argument (null dst with rows > 0), out_of_memory. On error the old list stays.
+  Error set_captures(const std::vector<ActivationCapture>& captures) noexcept;
 
   std::size_t position() const noexcept;       // tokens run so far
   std::size_t prompt_length() const noexcept;  // 0 before prefill

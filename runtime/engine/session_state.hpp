@@ -56,6 +56,8 @@ struct SessionState {
 
   bool trace = false;
   std::vector<TraceBook> traces;  // [codebook]
+
+  std::vector<ActivationCapture> captures;  // empty = off (the common case)
 };
 
 // Allocates every buffer for the options (throws std::bad_alloc).
