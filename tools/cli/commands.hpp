@@ -13,5 +13,6 @@ inline constexpr int kExitUsage = 2;
 
 int run_info(const std::vector<std::string>& args);
 int run_generate(const std::vector<std::string>& args);
+int run_fsm_eval(const std::vector<std::string>& args);
 
 }  // namespace cbk::cli

@@ -13,6 +13,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  info MODEL.cbk [--json]   verify a model file and describe it\n"
     "  generate MODEL.cbk ...    run a prompt, sample tokens, show and steer the codes\n"
+    "  fsm-eval MODEL.cbk ...    TokFSM metrics: LM, state accuracy, state codes, steering\n"
     "  help                      this text\n"
     "  --version                 print the version\n"
     "Run 'cbk COMMAND --help' for the options of a command.\n";
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 2, argv + argc);
     if (command == "info") return cbk::cli::run_info(args);
     if (command == "generate") return cbk::cli::run_generate(args);
+    if (command == "fsm-eval") return cbk::cli::run_fsm_eval(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return cbk::cli::kExitOk;

@@ -1,0 +1,72 @@
+// `cbk fsm-eval` internals: the evaluations that run the engine (fsm_eval_run.cpp) and their
+// results, which fsm_eval.cpp prints as text or JSON. Statistics: fsm_eval_metrics.hpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/engine/prepared_model.hpp"
+#include "runtime/status.hpp"
+#include "tools/cli/fsm_eval_metrics.hpp"
+
+namespace cbk::cli::fsm {
+
+struct EvalOptions {
+  std::size_t sequences = 2048;      // LM eval: fresh sequences from the FSM
+  std::size_t code_sequences = 512;  // the first N of those also feed the state-code statistics
+  std::size_t samples = 100;         // sequences sampled from the model (state accuracy)
+  std::size_t pairs = 500;           // steering (a, b) pairs
+  std::uint64_t seed = 0;
+  unsigned threads = 2;
+  bool progress = false;             // progress lines on stderr
+};
+
+struct LmResult {
+  double loss = 0.0, accuracy = 0.0;
+  std::size_t tokens = 0;            // predicted tokens
+};
+
+struct LayerCodes {
+  std::uint32_t layer = 0;
+  std::size_t codebook = 0;          // index into the model's codebooks
+  std::size_t codes_used = 0;
+  std::size_t states_seen = 0;       // states with at least one position (the means run over these)
+  double mean_precision = 0.0, mean_recall = 0.0, mean_neuron_precision = 0.0;
+  std::size_t states_beating_neuron = 0;
+  std::vector<BestCode> best;        // [states]
+  std::vector<NeuronResult> neuron;  // [states], at each best code's recall
+  std::vector<CodeSummary> codes;    // every code that fired
+};
+
+struct CodesResult {
+  std::size_t positions = 0;         // second-digit positions observed
+  std::vector<LayerCodes> layers;    // one per MLP codebook (vanilla, one group)
+  int best_layer = -1;               // index into layers: highest mean best-code precision
+};
+
+struct SteerResult {
+  std::size_t pairs = 0;
+  std::vector<std::uint32_t> forced_layers;
+  double success = 0.0;              // sampled next state is a successor of b
+  double success_expected = 0.0;     // P(next state in successors(b)), averaged
+  double jsd = 0.0;                  // normalised JSD(steered next-state distribution, b's row)
+  double unsteered_success_expected = 0.0, unsteered_jsd = 0.0;  // same prompts, no force
+};
+
+struct EvalResult {
+  std::size_t seq_len = 0;
+  LmResult lm;
+  TransitionAccuracy sampled;        // state accuracy of sequences sampled from BOS
+  double first_transition = 0.0;
+  bool has_codes = false, has_steering = false;
+  CodesResult codes;
+  SteerResult steer;
+};
+
+// Runs every evaluation. Errors come from the engine (out_of_memory, ...).
+Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
+               EvalResult* out);
+
+}  // namespace cbk::cli::fsm

@@ -1,0 +1,377 @@
+// The engine-driven part of `cbk fsm-eval`: LM loss/accuracy and state-code statistics in one
+// batched-prefill pass over fresh FSM sequences, sampling, first-transition accuracy, steering.
+// Work items are spread over threads, one Session each; every item's randomness comes from its
+// own seed, so results do not depend on the thread count.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "runtime/engine/session.hpp"
+#include "tools/cli/fsm_eval.hpp"
+
+namespace cbk::cli::fsm {
+namespace {
+
+// Independent streams from the user's seed (Rng seeds through splitmix64, so nearby seeds are fine).
+std::uint64_t stream(std::uint64_t seed, std::uint64_t which, std::uint64_t item = 0) {
+  return seed * 0x9E3779B97F4A7C15ull + (which << 40) + item;
+}
+
+struct Progress {
+  bool on = false;
+  const char* what = "";
+  std::size_t total = 0;
+  std::atomic<std::size_t> done{0};
+  std::mutex mu;
+  void tick() {
+    const std::size_t d = ++done;
+    if (!on || (d % 16 != 0 && d != total)) return;
+    std::lock_guard<std::mutex> lock(mu);
+    std::fprintf(stderr, "\rfsm-eval: %s %zu/%zu%s", what, d, total, d == total ? "\n" : "");
+    std::fflush(stderr);
+  }
+};
+
+// Runs fn(session, item) for items [0, n) on `threads` threads, each with its own Session.
+// fn returns an Error; the first failure stops the remaining work and is returned.
+template <class Fn>
+Error parallel_items(const std::shared_ptr<const PreparedModel>& pm, const SessionOptions& so, unsigned threads,
+                     std::size_t n, Progress* progress, Fn fn) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  const unsigned t_count = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, n)));
+  std::vector<Error> errors(t_count);
+  auto worker = [&](unsigned t) {
+    std::unique_ptr<Session> s;
+    if (Error e = Session::create(pm, so, &s); !e.ok()) {
+      errors[t] = e;
+      failed = true;
+      return;
+    }
+    while (!failed) {
+      const std::size_t i = next++;
+      if (i >= n) break;
+      if (Error e = fn(*s, t, i); !e.ok()) {
+        errors[t] = e;
+        failed = true;
+        return;
+      }
+      if (progress) progress->tick();
+    }
+  };
+  try {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < t_count; ++t) pool.emplace_back(worker, t);
+    worker(0);
+    for (auto& th : pool) th.join();
+  } catch (const std::system_error&) {
+    return Error(Status::internal, "could not start a thread");
+  }
+  for (const Error& e : errors)
+    if (!e.ok()) return e;
+  return Error();
+}
+
+// P(next state) after `prefix` (ending at a state's second digit): ten prefills of prefix + [a],
+// as cbk_reference.fsm.next_state_probs. The session's steering applies (absolute positions).
+Error next_state_distribution(Session& s, const std::vector<std::int32_t>& prefix, std::vector<double>* out) {
+  const std::size_t vocab = s.model().arch().vocab_size, p = prefix.size();
+  std::vector<std::int32_t> ids(prefix);
+  ids.push_back(0);
+  std::vector<float> logits(ids.size() * vocab), first(vocab), second(10 * vocab);
+  for (std::int32_t a = 0; a < 10; ++a) {
+    ids[p] = a;
+    s.reset();
+    if (Error e = s.prefill(ids.data(), ids.size(), logits.data()); !e.ok()) return e;
+    if (a == 0) std::copy_n(logits.data() + (p - 1) * vocab, vocab, first.data());
+    std::copy_n(logits.data() + p * vocab, vocab, second.data() + static_cast<std::size_t>(a) * vocab);
+  }
+  *out = next_state_probs(first.data(), second.data(), vocab);
+  return Error();
+}
+
+std::vector<std::int32_t> state_prefix(std::int32_t s) { return {kBos, s / 10, s % 10}; }
+
+struct MlpBook {
+  std::uint32_t layer;
+  std::size_t codebook, codes, k;
+};
+
+// Observations at second-digit positions of the first code_sequences sequences.
+struct CodeData {
+  std::size_t per_seq = 0, rows = 0;
+  std::vector<std::int32_t> states;                 // [rows]
+  std::vector<std::vector<std::int32_t>> ids;       // [book][rows x k]
+  std::vector<std::vector<float>> acts;             // [book][rows x d_model]: MLP output before the codebook
+};
+
+Error lm_and_codes(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
+                   std::size_t seq_len, const std::vector<MlpBook>& books, LmResult* lm, CodeData* cd) {
+  const Architecture& a = pm->arch();
+  const std::size_t vocab = a.vocab_size, d = a.d_model, n = opt.sequences;
+  const std::size_t n_code = std::min(opt.code_sequences, n);
+  std::vector<std::vector<std::int32_t>> seqs(n), trajs(n);
+  Rng rng(stream(opt.seed, 1));
+  for (std::size_t i = 0; i < n; ++i) seqs[i] = sample_sequence(fsm, rng, seq_len, &trajs[i]);
+
+  cd->per_seq = (seq_len - 1) / 2;  // even positions 2, 4, ... < seq_len
+  cd->rows = n_code * cd->per_seq;
+  cd->states.assign(cd->rows, -1);
+  cd->ids.assign(books.size(), {});
+  cd->acts.assign(books.size(), {});
+  for (std::size_t b = 0; b < books.size(); ++b) {
+    cd->ids[b].assign(cd->rows * books[b].k, -1);
+    cd->acts[b].assign(cd->rows * d, 0.0f);
+  }
+  std::vector<double> seq_loss(n, 0.0);
+  std::vector<std::size_t> seq_correct(n, 0);
+  // Per-thread scratch: all logits and one capture buffer per MLP codebook.
+  const unsigned threads = std::max(1u, opt.threads);
+  std::vector<std::vector<float>> logits(threads, std::vector<float>(seq_len * vocab));
+  std::vector<std::vector<std::vector<float>>> cap(threads, std::vector<std::vector<float>>(books.size()));
+  SessionOptions so;
+  so.trace = !books.empty();
+  so.prefill_chunk = static_cast<std::uint32_t>(seq_len);
+  so.max_context = static_cast<std::uint32_t>(seq_len);
+  Progress prog;
+  prog.on = opt.progress;
+  prog.what = "LM eval, sequences";
+  prog.total = n;
+  Error e = parallel_items(pm, so, threads, n, &prog, [&](Session& s, unsigned t, std::size_t i) {
+    const bool codes = i < n_code && !books.empty();
+    if (codes && cap[t][0].empty()) {  // first code sequence on this thread: install the captures
+      std::vector<ActivationCapture> list;
+      for (std::size_t b = 0; b < books.size(); ++b) {
+        cap[t][b].assign(seq_len * d, 0.0f);
+        list.push_back({books[b].layer, CodebookSite::mlp, cap[t][b].data(), seq_len});
+      }
+      if (Error ce = s.set_captures(list); !ce.ok()) return ce;
+    }
+    s.reset();
+    const auto& ids = seqs[i];
+    float* lg = logits[t].data();
+    if (Error pe = s.prefill(ids.data(), ids.size(), lg); !pe.ok()) return pe;
+    std::vector<double> prob(vocab);
+    for (std::size_t p = 0; p + 1 < ids.size(); ++p) {
+      const float* row = lg + p * vocab;
+      softmax(row, vocab, prob.data());
+      seq_loss[i] -= std::log(std::max(prob[static_cast<std::size_t>(ids[p + 1])], 1e-300));
+      seq_correct[i] += argmax_token(row, vocab) == ids[p + 1];
+    }
+    if (!codes) return Error();
+    for (std::size_t j = 0; j < cd->per_seq; ++j) {
+      const std::size_t p = 2 * (j + 1), r = i * cd->per_seq + j;
+      cd->states[r] = trajs[i][(p - 1) / 2];
+      for (std::size_t b = 0; b < books.size(); ++b) {
+        const std::size_t slots = s.trace_slots(books[b].codebook), k = books[b].k;
+        const std::int32_t* tr = s.trace_ids(books[b].codebook, 0) + p * slots;
+        std::copy_n(tr, k, cd->ids[b].data() + r * k);
+        std::copy_n(cap[t][b].data() + p * d, d, cd->acts[b].data() + r * d);
+      }
+    }
+    return Error();
+  });
+  if (!e.ok()) return e;
+  double loss = 0.0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < n; ++i) loss += seq_loss[i], correct += seq_correct[i];
+  lm->tokens = n * (seq_len - 1);
+  lm->loss = loss / static_cast<double>(lm->tokens);
+  lm->accuracy = static_cast<double>(correct) / static_cast<double>(lm->tokens);
+  return Error();
+}
+
+void state_codes(const Fsm& fsm, const std::vector<MlpBook>& books, const CodeData& cd, std::size_t d,
+                 CodesResult* out) {
+  out->positions = cd.rows;
+  std::vector<std::vector<std::uint32_t>> rows_of(fsm.n);
+  for (std::size_t r = 0; r < cd.rows; ++r)
+    if (cd.states[r] >= 0) rows_of[static_cast<std::size_t>(cd.states[r])].push_back(static_cast<std::uint32_t>(r));
+  for (std::size_t b = 0; b < books.size(); ++b) {
+    LayerCodes L;
+    L.layer = books[b].layer;
+    L.codebook = books[b].codebook;
+    CodeStateTable table(books[b].codes, fsm.n);
+    for (std::size_t r = 0; r < cd.rows; ++r)
+      for (std::size_t s = 0; s < books[b].k; ++s) table.add(cd.ids[b][r * books[b].k + s], cd.states[r]);
+    const std::vector<float> sorted = sort_columns(cd.acts[b].data(), cd.rows, d);
+    L.best.resize(fsm.n);
+    L.neuron.resize(fsm.n);
+    for (std::size_t s = 0; s < fsm.n; ++s) {
+      if (rows_of[s].empty()) continue;
+      L.best[s] = best_code(table, s);
+      L.neuron[s] = best_neuron(cd.acts[b].data(), sorted, cd.rows, d, rows_of[s], L.best[s].hits);
+      ++L.states_seen;
+      L.mean_precision += L.best[s].precision;
+      L.mean_recall += L.best[s].recall;
+      L.mean_neuron_precision += L.neuron[s].precision;
+      L.states_beating_neuron += L.best[s].precision > L.neuron[s].precision;
+    }
+    if (L.states_seen) {
+      const double k = static_cast<double>(L.states_seen);
+      L.mean_precision /= k, L.mean_recall /= k, L.mean_neuron_precision /= k;
+    }
+    L.codes = summarise_codes(table);
+    L.codes_used = L.codes.size();
+    out->layers.push_back(std::move(L));
+  }
+  for (std::size_t i = 0; i < out->layers.size(); ++i)
+    if (out->best_layer < 0 ||
+        out->layers[i].mean_precision > out->layers[static_cast<std::size_t>(out->best_layer)].mean_precision)
+      out->best_layer = static_cast<int>(i);
+}
+
+Error steering(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
+               const CodesResult& codes, SteerResult* out) {
+  // Targets b: states with a best code in every MLP codebook (all of them are forced).
+  std::vector<std::int32_t> targets;
+  for (std::size_t s = 0; s < fsm.n; ++s) {
+    bool all = true;
+    for (const LayerCodes& L : codes.layers) all = all && L.best[s].code >= 0;
+    if (all) targets.push_back(static_cast<std::int32_t>(s));
+  }
+  if (targets.empty() || codes.layers.empty()) return Error();
+  Rng rng(stream(opt.seed, 4));
+  std::vector<std::pair<std::int32_t, std::int32_t>> pairs(opt.pairs);
+  for (auto& pr : pairs) {
+    pr.first = uniform_int(rng, fsm.n);
+    pr.second = targets[static_cast<std::size_t>(uniform_int(rng, targets.size()))];
+  }
+  for (const LayerCodes& L : codes.layers) out->forced_layers.push_back(L.layer);
+  std::vector<std::vector<double>> steered(pairs.size()), plain(pairs.size());
+  Progress prog;
+  prog.on = opt.progress;
+  prog.what = "steering, pairs";
+  prog.total = pairs.size();
+  SessionOptions so;
+  so.max_context = 4;
+  Error e = parallel_items(pm, so, opt.threads, pairs.size(), &prog, [&](Session& s, unsigned, std::size_t i) {
+    const auto [a, b] = pairs[i];
+    const std::vector<std::int32_t> prefix = state_prefix(a);
+    if (Error pe = s.set_steering(Steering{}); !pe.ok()) return pe;
+    if (Error pe = next_state_distribution(s, prefix, &plain[i]); !pe.ok()) return pe;
+    Steering st;  // b's best code in every slot of every MLP codebook, at a's second digit only
+    for (const LayerCodes& L : codes.layers) {
+      ForceCode f;
+      f.target = {L.layer, CodebookSite::mlp, -1};
+      f.code = L.best[static_cast<std::size_t>(b)].code;
+      f.positions = PositionSet::single(static_cast<std::uint32_t>(prefix.size() - 1));
+      f.mode = ForceCode::SlotMode::all;
+      st.forces.push_back(f);
+    }
+    if (Error pe = s.set_steering(st); !pe.ok()) return pe;
+    return next_state_distribution(s, prefix, &steered[i]);
+  });
+  if (!e.ok()) return e;
+  Rng draw(stream(opt.seed, 5));
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const std::int32_t b = pairs[i].second;
+    std::vector<double> truth(kDigitStates, 0.0);
+    for (std::int32_t c : fsm.succ[static_cast<std::size_t>(b)])
+      truth[static_cast<std::size_t>(c)] = fsm.p[static_cast<std::size_t>(b) * fsm.n + static_cast<std::size_t>(c)];
+    double total = 0.0, on_succ = 0.0, plain_succ = 0.0;
+    for (std::size_t c = 0; c < kDigitStates; ++c) {
+      total += steered[i][c];
+      if (truth[c] > 0.0) on_succ += steered[i][c], plain_succ += plain[i][c];
+    }
+    // One draw from the steered distribution renormalised over the 100 two-digit states.
+    const double u = draw.uniform() * total;
+    double acc = 0.0;
+    std::size_t pick = kDigitStates - 1;
+    for (std::size_t c = 0; c < kDigitStates; ++c)
+      if ((acc += steered[i][c]) > u) {
+        pick = c;
+        break;
+      }
+    out->success += truth[pick] > 0.0;
+    out->success_expected += total > 0.0 ? on_succ / total : 0.0;
+    double plain_total = 0.0;
+    for (double v : plain[i]) plain_total += v;
+    out->unsteered_success_expected += plain_total > 0.0 ? plain_succ / plain_total : 0.0;
+    out->jsd += jsd_normalised(steered[i], truth);
+    out->unsteered_jsd += jsd_normalised(plain[i], truth);
+  }
+  const double k = static_cast<double>(pairs.size());
+  out->pairs = pairs.size();
+  out->success /= k, out->success_expected /= k, out->jsd /= k;
+  out->unsteered_success_expected /= k, out->unsteered_jsd /= k;
+  return Error();
+}
+
+}  // namespace
+
+Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
+               EvalResult* out) {
+  try {
+    const Architecture& a = pm->arch();
+    out->seq_len = std::min<std::size_t>(128, a.max_positions);
+    std::vector<MlpBook> books;
+    for (std::size_t c = 0; c < pm->codebooks().size(); ++c) {
+      const PreparedCodebook& cb = pm->codebooks()[c];
+      if (cb.site == CodebookSite::mlp && cb.groups == 1) books.push_back({cb.layer, c, cb.codes, cb.k});
+    }
+    CodeData cd;
+    if (opt.sequences > 0)
+      if (Error e = lm_and_codes(pm, fsm, opt, out->seq_len, books, &out->lm, &cd); !e.ok()) return e;
+
+    // State accuracy: `samples` sequences of seq_len tokens sampled from BOS at temperature 1.
+    std::vector<std::vector<std::int32_t>> trajs(opt.samples);
+    Progress prog;
+    prog.on = opt.progress;
+    prog.what = "sampling, sequences";
+    prog.total = opt.samples;
+    SessionOptions so;
+    so.max_context = static_cast<std::uint32_t>(out->seq_len);
+    Error e = parallel_items(pm, so, opt.threads, opt.samples, &prog, [&](Session& s, unsigned, std::size_t i) {
+      s.reset();
+      s.reseed(stream(opt.seed, 2, i));
+      std::vector<std::int32_t> toks{kBos};
+      if (Error se = s.prefill(toks.data(), 1); !se.ok()) return se;
+      while (toks.size() < out->seq_len) {
+        std::int32_t next = 0;
+        if (Error se = s.sample(SamplingParams{1.0f, 0, 1.0f}, &next); !se.ok()) return se;
+        toks.push_back(next);
+        if (toks.size() < out->seq_len)
+          if (Error se = s.decode(next); !se.ok()) return se;
+      }
+      trajs[i] = tokens_to_states(toks.data(), toks.size());
+      return Error();
+    });
+    if (!e.ok()) return e;
+    out->sampled = transition_accuracy(fsm, trajs);
+
+    // First-transition accuracy over every state.
+    std::vector<double> overlap(fsm.n);
+    prog.what = "first transitions, states";
+    prog.total = fsm.n;
+    prog.done = 0;
+    so.max_context = 4;
+    e = parallel_items(pm, so, opt.threads, fsm.n, &prog, [&](Session& s, unsigned, std::size_t i) {
+      std::vector<double> probs;
+      if (Error pe = next_state_distribution(s, state_prefix(static_cast<std::int32_t>(i)), &probs); !pe.ok())
+        return pe;
+      overlap[i] = top_successor_overlap(fsm, static_cast<std::int32_t>(i), probs);
+      return Error();
+    });
+    if (!e.ok()) return e;
+    for (double v : overlap) out->first_transition += v / static_cast<double>(fsm.n);
+
+    if (!books.empty() && cd.rows > 0) {
+      out->has_codes = true;
+      state_codes(fsm, books, cd, a.d_model, &out->codes);
+      if (opt.pairs > 0) {
+        if (Error se = steering(pm, fsm, opt, out->codes, &out->steer); !se.ok()) return se;
+        out->has_steering = out->steer.pairs > 0;
+      }
+    }
+    return Error();
+  } catch (const std::bad_alloc&) {
+    return Error(Status::out_of_memory, "fsm-eval: out of memory");
+  }
+}
+
+}  // namespace cbk::cli::fsm
