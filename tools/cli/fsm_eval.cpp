@@ -69,7 +69,8 @@ std::vector<Target> targets(const EvalResult& r) {
   std::vector<Target> t;
   t.push_back({"next_token_accuracy", r.lm.accuracy, kTargetNextToken, r.lm.tokens > 0,
                r.lm.accuracy >= kTargetNextToken});
-  t.push_back({"first_transition_accuracy", r.first_transition, kTargetFirst, true, r.first_transition >= kTargetFirst});
+  t.push_back({"first_transition_accuracy", r.first_transition, kTargetFirst, true,
+               r.first_transition >= kTargetFirst});
   const double prec = L ? L->mean_precision : 0.0;
   t.push_back({"best_code_precision", prec, kTargetCodePrec, L != nullptr,
                L && prec >= kTargetCodePrec && prec > L->mean_neuron_precision});

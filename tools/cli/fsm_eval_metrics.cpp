@@ -142,7 +142,8 @@ double jsd_normalised(const std::vector<double>& p, const std::vector<double>& q
 }
 
 CodeStateTable::CodeStateTable(std::size_t n_codes, std::size_t n_states)
-    : codes(n_codes), states(n_states), joint(n_codes * n_states, 0), code_fires(n_codes, 0), state_count(n_states, 0) {}
+    : codes(n_codes), states(n_states), joint(n_codes * n_states, 0), code_fires(n_codes, 0),
+      state_count(n_states, 0) {}
 
 void CodeStateTable::add(std::int32_t code, std::int32_t state) noexcept {
   if (code < 0 || state < 0 || static_cast<std::size_t>(code) >= codes || static_cast<std::size_t>(state) >= states)

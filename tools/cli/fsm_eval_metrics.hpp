@@ -94,9 +94,9 @@ struct CodeSummary {
 std::vector<CodeSummary> summarise_codes(const CodeStateTable& t);
 
 // The neuron baseline (§5.2): for each neuron (column of acts [rows x width]), threshold t = its
-// `hits`-th largest activation over the rows whose state is S (`state_rows`, their indices); precision = #(state-S rows with
-// activation >= t) / #(all rows with activation >= t). Returns the best precision over the neurons
-// and its index. `sorted_cols` = each column sorted ascending ([width x rows], see sort_columns).
+// `hits`-th largest activation over the rows whose state is S (`state_rows`, their indices);
+// precision = #(state-S rows with activation >= t) / #(all rows with activation >= t). Returns
+// the best precision over the neurons and its index. `sorted_cols` = each column sorted ascending ([width x rows], see sort_columns).
 struct NeuronResult {
   double precision = 0.0;
   std::int32_t neuron = -1;
