@@ -136,6 +136,13 @@ class CheckpointCrossCheck(unittest.TestCase):
         for i, s in enumerate(states):
             np.testing.assert_allclose(ref_next_state_probs(self.ref, fsm, s), mine[i], atol=1e-5)
 
+    def test_steered_next_state_probs_match_reference(self):
+        spec = {"interventions": [{"op": "force", "layer": 2, "site": "mlp", "code": 5, "positions": [2], "slot": "all"}]}
+        want = ref_next_state_probs(self.ref, TokFSM(), 42, Steering.from_json(spec))
+        pre = torch.tensor([[BOS, 4, 2]])
+        mine = evals.next_state_probs(self.model, pre, {(2, "mlp"): torch.tensor([[5]])}).numpy()
+        np.testing.assert_allclose(want, mine[0], atol=1e-5)
+
     def test_kv_cache_decoding_matches_full_forward(self):
         ids = torch.from_numpy(self.toks[:2, :12])
         with torch.no_grad():

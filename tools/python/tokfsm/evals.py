@@ -63,18 +63,27 @@ def state_accuracy(model: TokFsmModel, data: FsmData, n: int = 100, length: int 
 
 
 @torch.no_grad()
-def next_state_probs(model: TokFsmModel, prefixes: torch.Tensor, force=None) -> torch.Tensor:
+def next_state_probs(model: TokFsmModel, prefixes: torch.Tensor, force=None, force_positions=(-1,)) -> torch.Tensor:
     """prefixes [B, P] ending at a state's second digit -> P(next state) [B, 100] = P(a)·P(b | a).
 
-    force: {(layer, site): code ids [B, G]} applied at the last prefix position only.
+    force: {(layer, site): code ids [B, G] or [B, len(force_positions), G]} applied at those prefix
+    positions (negative = from the end of the prefix; default its last token).
     """
     b, p = prefixes.shape
     ext = torch.cat([prefixes.repeat_interleave(10, 0), torch.arange(10).repeat(b)[:, None]], dim=1)  # [B*10, P+1]
     fmap = None
     if force:
-        mask = torch.zeros(b * 10, p + 1, dtype=torch.bool)
-        mask[:, p - 1] = True
-        fmap = {k: (mask, v.repeat_interleave(10, 0)[:, None, :].expand(-1, p + 1, -1)) for k, v in force.items()}
+        fmap = {}
+        for k, v in force.items():
+            v = v.repeat_interleave(10, 0)
+            if v.dim() == 2:
+                v = v[:, None, :].expand(-1, len(force_positions), -1)
+            mask = torch.zeros(b * 10, p + 1, dtype=torch.bool)
+            full = torch.zeros(b * 10, p + 1, v.shape[-1], dtype=torch.long)
+            for j, pos in enumerate(force_positions):
+                mask[:, pos % p] = True
+                full[:, pos % p] = v[:, j]
+            fmap[k] = (mask, full)
     logits, _ = model(ext, force=fmap)
     probs = torch.softmax(logits, dim=-1)
     first = probs[::10, p - 1, :10]  # [B, 10]
@@ -183,8 +192,17 @@ def in_context_state_codes(model: TokFsmModel) -> Dict[int, torch.Tensor]:
     return {l: tr.ids[(l, "mlp")][:, 2, 0, 0] for l in range(model.shape.n_layers)}
 
 
+@torch.no_grad()
+def in_context_state_codes_both_digits(model: TokFsmModel) -> Dict[int, torch.Tensor]:
+    """Like in_context_state_codes, for both digit positions: [100, 2, 1] per layer."""
+    states = torch.arange(100)
+    tr = Trace()
+    model(torch.stack([torch.full_like(states, BOS), states // 10, states % 10], dim=1), trace=tr)
+    return {l: tr.ids[(l, "mlp")][:, 1:3, :, 0] for l in range(model.shape.n_layers)}
+
+
 def steering_eval(model: TokFsmModel, data: FsmData, state_codes: Dict[int, torch.Tensor], n_pairs: int = 500,
-                  layers: Optional[Sequence[int]] = None, seed: int = 2) -> Dict[str, float]:
+                  layers: Optional[Sequence[int]] = None, seed: int = 2, force_positions=(-1,)) -> Dict[str, float]:
     """Prompt [BOS, a]; force b's state code in the MLP codebooks of `layers` (default all) at a's second digit.
 
     state_codes[layer][b]: the code forced for target state b (best-F1 state code, or in-context codes).
@@ -194,8 +212,8 @@ def steering_eval(model: TokFsmModel, data: FsmData, state_codes: Dict[int, torc
     b = rng.integers(0, data.n_states, n_pairs)
     layers = list(state_codes) if layers is None else list(layers)
     prefixes = torch.from_numpy(np.stack([np.full(n_pairs, BOS), a // 10, a % 10], axis=1))
-    force = {(l, "mlp"): state_codes[l][torch.from_numpy(b)][:, None] for l in layers}
-    steered = next_state_probs(model, prefixes, force).numpy()
+    force = {(l, "mlp"): state_codes[l][torch.from_numpy(b)].reshape(n_pairs, -1, 1).squeeze(1) for l in layers}
+    steered = next_state_probs(model, prefixes, force, force_positions).numpy()
     plain = next_state_probs(model, prefixes).numpy()
     true_b = data.fsm.transition_matrix[b]
     succ_b = true_b > 0
@@ -220,4 +238,29 @@ def full_eval(model: TokFsmModel, seed: int = 12345, lm_seqs: int = 1024) -> Dic
         res["state_codes"] = sc
         res["steering"] = steering_eval(model, data, codes)
         res["steering_in_context_codes"] = steering_eval(model, data, in_context_state_codes(model))
+        res["steering_in_context_both_digits"] = steering_eval(
+            model, data, in_context_state_codes_both_digits(model), force_positions=(-2, -1))
     return res
+
+
+def main(argv=None):
+    """python3 -m tokfsm.evals CKPT_DIR [--lm-seqs N]: full evaluation of an exported checkpoint, as JSON."""
+    import argparse
+    import json
+    import time
+
+    from .export import load_trainer_model
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("ckpt")
+    ap.add_argument("--lm-seqs", type=int, default=2048)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    res = full_eval(load_trainer_model(args.ckpt), lm_seqs=args.lm_seqs)
+    res["eval_seconds"] = round(time.time() - t0, 1)
+    print(json.dumps(res, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
