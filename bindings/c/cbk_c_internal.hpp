@@ -26,8 +26,6 @@ struct cbk_session {
   std::shared_ptr<const cbk::PreparedModel> prepared;  // keeps the model alive
   std::unique_ptr<cbk::Session> session;
   std::string last_error;
-  cbk_cancel_callback cancel = nullptr;
-  void* cancel_user_data = nullptr;
 };
 
 namespace cbk::capi {

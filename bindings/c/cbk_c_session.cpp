@@ -65,10 +65,10 @@ cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* 
     options.prefill_chunk = p.prefill_chunk;
     options.trace = p.trace != 0;
     options.seed = p.seed;
+    options.cancel = p.cancel;  // asked by the engine before every prefill chunk
+    options.cancel_user_data = p.cancel_user_data;
     auto handle = std::make_unique<cbk_session>();
     handle->prepared = model->prepared;
-    handle->cancel = p.cancel;
-    handle->cancel_user_data = p.cancel_user_data;
     if (cbk::Error e = cbk::Session::create(model->prepared, options, &handle->session); !e.ok())
       return fail(e.status, fn, e.message);
     *session_out = handle.release();
@@ -87,10 +87,23 @@ cbk_status cbk_session_prefill(cbk_session* session, const int32_t* tokens, size
   if (session == nullptr) return null_argument(fn, "session");
   return guarded(session, fn, [&] {
     if (tokens == nullptr) return null_argument(session, fn, "tokens");
-    // The engine runs the whole prompt in one call, so the callback is asked once, before it starts.
-    if (session->cancel != nullptr && session->cancel(session->cancel_user_data) != 0)
-      return fail(session, Status::cancelled, fn, "cancelled by the cancel callback before the prompt ran");
     return report(session, fn, session->session->prefill(tokens, n));
+  });
+}
+
+cbk_status cbk_session_prefill_logits(cbk_session* session, const int32_t* tokens, size_t n, float* logits,
+                                      size_t capacity) {
+  static const char* fn = "cbk_session_prefill_logits";
+  if (session == nullptr) return null_argument(fn, "session");
+  return guarded(session, fn, [&] {
+    if (tokens == nullptr) return null_argument(session, fn, "tokens");
+    if (logits == nullptr) return null_argument(session, fn, "logits");
+    const size_t vocab = session->prepared->arch().vocab_size;
+    if (n != 0 && capacity / n < vocab)
+      return fail(session, Status::buffer_too_small, fn,
+                  "logits holds " + std::to_string(capacity) + " floats; " + std::to_string(n) + " tokens need " +
+                      std::to_string(n) + " x " + std::to_string(vocab));
+    return report(session, fn, session->session->prefill(tokens, n, logits));
   });
 }
 

@@ -70,6 +70,11 @@ Error Session::prefill(const std::int32_t* ids, std::size_t n, float* all_logits
   st.n_prompt = n;
   const std::size_t vocab = st.pm->arch().vocab_size;
   for (std::size_t done = 0; done < n;) {
+    if (st.options.cancel != nullptr && st.options.cancel(st.options.cancel_user_data) != 0) {
+      reset();
+      return Error(Status::cancelled, "prefill: cancelled after " + std::to_string(done) + " of " +
+                                          std::to_string(n) + " prompt tokens");
+    }
     const std::size_t rows = std::min(st.chunk, n - done);
     engine_detail::run_chunk(st, ids + done, rows, done, all_logits ? all_logits + done * vocab : nullptr);
     done += rows;

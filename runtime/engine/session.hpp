@@ -40,6 +40,11 @@ struct SessionOptions {
   std::uint32_t prefill_chunk = 64;  // rows per batched pass (a longer prompt runs in chunks)
   bool trace = false;                // record every token's code ids and scores
   std::uint64_t seed = 0;            // RNG seed for sample()
+  // Asked before every prefill chunk (so a long prompt can be stopped between chunks); returning
+  // nonzero stops the prefill with Status::cancelled and leaves the session empty, as after
+  // reset(). Runs on the thread that called prefill. Optional.
+  int (*cancel)(void* user_data) = nullptr;
+  void* cancel_user_data = nullptr;
 };
 
 // Trace slot values beyond the ids a token actually used (an append force that was not active
@@ -76,7 +81,8 @@ class Session {
   // Runs the prompt ids[0..n) at positions 0..n-1; afterwards logits() holds the last token's
   // logits. all_logits, when not null, receives [n x vocab] logits of every prompt token.
   // Errors: wrong_state (a prompt was already run: reset() first), invalid_argument (n == 0 or
-  // null ids), out_of_range (a token id outside the vocabulary), context_full (n > capacity()).
+  // null ids), out_of_range (a token id outside the vocabulary), context_full (n > capacity()),
+  // cancelled (SessionOptions::cancel asked to stop; the session is then empty again).
   Error prefill(const std::int32_t* ids, std::size_t n, float* all_logits = nullptr) noexcept;
 
   // Runs one more token at position position(). Errors: wrong_state (no prefill yet),

@@ -128,3 +128,37 @@ TEST_CASE("session options are validated", "[engine]") {
   std::shared_ptr<const cbk::PreparedModel> out;
   REQUIRE(cbk::PreparedModel::prepare(nullptr, &out).status == Status::invalid_argument);
 }
+
+TEST_CASE("a cancel callback stops a prefill between chunks and leaves the session empty", "[engine]") {
+  auto pm = cbk::test::prepared("gpt2");
+  struct Counter {
+    int calls = 0;
+    int stop_at = 0;  // cancel on this call (1-based); 0 = never
+  } counter;
+  cbk::SessionOptions opt;
+  opt.trace = true;
+  opt.prefill_chunk = 2;
+  opt.cancel = [](void* user) {
+    auto* c = static_cast<Counter*>(user);
+    return ++c->calls == c->stop_at ? 1 : 0;
+  };
+  opt.cancel_user_data = &counter;
+  std::unique_ptr<cbk::Session> s;
+  REQUIRE(cbk::Session::create(pm, opt, &s).ok());
+  const auto prompt = cbk::test::test_prompt(7, pm->arch().vocab_size);
+
+  counter.stop_at = 3;  // chunks of 2: asked before rows 0, 2, 4 -> stops after 4 of 7 tokens
+  cbk::Error e = s->prefill(prompt.data(), prompt.size());
+  REQUIRE(e.status == Status::cancelled);
+  CHECK(e.message.find("4 of 7") != std::string::npos);
+  CHECK(s->position() == 0);
+  CHECK(s->logits() == nullptr);
+  CHECK(s->decode(1).status == Status::wrong_state);
+
+  // Not cancelled: asked once per chunk (4 chunks for 7 tokens), and the prompt runs in full.
+  counter.calls = 0;
+  counter.stop_at = 0;
+  REQUIRE(s->prefill(prompt.data(), prompt.size()).ok());
+  CHECK(counter.calls == 4);
+  CHECK(s->position() == 7);
+}

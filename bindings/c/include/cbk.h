@@ -99,7 +99,8 @@ extern "C" {
 #define CBK_VERSION_PATCH 0
 #define CBK_VERSION_NUMBER (CBK_VERSION_MAJOR * 10000 + CBK_VERSION_MINOR * 100 + CBK_VERSION_PATCH)
 #define CBK_VERSION_STRING "0.1.0"
-#define CBK_API_VERSION 1
+#define CBK_API_VERSION 2  /* 2: file facts, parameter counts, tensors, generation defaults,
+                              prompt logits (cbk_session_prefill_logits) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -346,6 +347,92 @@ CBK_API cbk_status cbk_model_metadata_at(const cbk_model* model, size_t index, c
 /* The value of `key`. Errors: INVALID_ARGUMENT (NULL, or no such key — the message names it). */
 CBK_API cbk_status cbk_model_metadata(const cbk_model* model, const char* key, const char** value_out);
 
+/* ---- File facts (API version 2) --------------------------------------------------------------
+ * What `cbk info` reports about the file itself. Output structs: the caller sets struct_size. */
+typedef struct cbk_file_info {
+  size_t struct_size;          /* caller sets sizeof(cbk_file_info) */
+  uint64_t file_size;          /* bytes of the file (or memory buffer) */
+  uint32_t schema_major;
+  uint32_t schema_minor;
+  uint64_t header_size;        /* bytes of the FlatBuffers header */
+  uint64_t data_offset;        /* absolute offset of the tensor data section */
+  uint64_t data_size;
+  uint32_t header_crc32;
+  uint32_t data_crc32;         /* as stored in the file */
+  int data_crc_verified;       /* 0 when loaded with verify_checksum = 0 */
+  int memory_mapped;           /* nonzero when the model reads a read-only file mapping */
+} cbk_file_info;
+
+/* Errors: INVALID_ARGUMENT (NULL, struct_size smaller than this struct). */
+CBK_API cbk_status cbk_model_file_info(const cbk_model* model, cbk_file_info* out);
+
+/* Parameters (elements, not bytes) by kind; total is their sum. */
+typedef struct cbk_parameter_counts {
+  size_t struct_size;   /* caller sets sizeof(cbk_parameter_counts) */
+  uint64_t embeddings;  /* token and position embeddings */
+  uint64_t attention;   /* QKV and output projections with biases */
+  uint64_t mlp;         /* up and down projections with biases */
+  uint64_t norms;       /* LayerNorm weights and biases of the base model */
+  uint64_t lm_head;     /* 0 when tied to the token embedding */
+  uint64_t codebooks;   /* code vectors plus the codebooks' own LayerNorms */
+  uint64_t total;
+} cbk_parameter_counts;
+
+/* Errors: INVALID_ARGUMENT (NULL, struct_size). */
+CBK_API cbk_status cbk_model_parameter_counts(const cbk_model* model, cbk_parameter_counts* out);
+
+/* Attention of one layer: *local_out is nonzero when it attends within the local window
+ * (cbk_architecture.local_window) only; *scaled_out (model-wide) is nonzero when scores are scaled
+ * by 1/sqrt(head_dim). Either output may be NULL. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (layer). */
+CBK_API cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t layer, int* local_out,
+                                             int* scaled_out);
+
+/* How codebook `index` is stored: *dtype_out "f32"/"f16"/"bf16"/"int8" (static storage) and
+ * *bytes_out the bytes it occupies in the file (codes, int8 row scales, its LayerNorms). Either
+ * output may be NULL. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (index). */
+CBK_API cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, const char** dtype_out,
+                                              uint64_t* bytes_out);
+
+/* Tensor tables: the architecture's tensors, and the file's extra (unused by the engine) tensors. */
+typedef enum cbk_tensor_list CBK_ENUM_BASE {
+  CBK_TENSORS_MODEL = 0,
+  CBK_TENSORS_EXTRA = 1
+} cbk_tensor_list;
+
+typedef struct cbk_tensor_info {
+  size_t struct_size;      /* caller sets sizeof(cbk_tensor_info) */
+  const char* name;        /* owned by the model */
+  const char* dtype;       /* "f32", "f16", "bf16", "int8" (static storage) */
+  const uint64_t* shape;   /* [n_dims], owned by the model */
+  size_t n_dims;
+  uint64_t file_offset;    /* absolute offset of the data in the file */
+  uint64_t bytes;
+  uint64_t elements;       /* product of the shape */
+} cbk_tensor_info;
+
+/* Number of tensors in a list (0 for NULL or an unknown list). */
+CBK_API size_t cbk_model_tensor_count(const cbk_model* model, cbk_tensor_list list);
+/* Errors: INVALID_ARGUMENT (NULL, struct_size, unknown list), OUT_OF_RANGE (index >= count). */
+CBK_API cbk_status cbk_model_tensor_info(const cbk_model* model, cbk_tensor_list list, size_t index,
+                                         cbk_tensor_info* out);
+
+/* The file's default sampling settings (what a frontend uses when the user gives none). */
+typedef struct cbk_generation_defaults {
+  size_t struct_size;       /* caller sets sizeof(cbk_generation_defaults) */
+  uint32_t max_new_tokens;
+  float temperature;
+  uint32_t top_k;
+  float top_p;
+  uint64_t seed;
+} cbk_generation_defaults;
+
+/* Errors: INVALID_ARGUMENT (NULL, struct_size). */
+CBK_API cbk_status cbk_model_generation_defaults(const cbk_model* model, cbk_generation_defaults* out);
+
+/* Sizes of the tokenizer tables: tokens it knows and BPE merges (0 for a vocabulary tokenizer).
+ * Either output may be NULL. Errors: INVALID_ARGUMENT (NULL model), UNSUPPORTED (no tokenizer). */
+CBK_API cbk_status cbk_model_tokenizer_sizes(const cbk_model* model, size_t* n_tokens_out, size_t* n_merges_out);
+
 /* ---- Tokenizer ------------------------------------------------------------------------------
  * Thread-safe (the tokenizer is part of the immutable model). */
 #define CBK_TOKENIZE_ADD_BOS 1u        /* prepend the BOS token (when the model has one) */
@@ -369,9 +456,9 @@ CBK_API cbk_status cbk_detokenize(const cbk_model* model, const int32_t* tokens,
 
 /* ---- Sessions -------------------------------------------------------------------------------- */
 
-/* Asked before a prompt runs (and, as soon as the engine exposes the hook, between prefill chunks);
- * return nonzero to stop: cbk_session_prefill then returns CANCELLED and the session stays in its
- * empty state. Runs on the thread that called prefill. */
+/* Asked before every prefill chunk (prefill_chunk prompt rows), so a long prompt can be stopped
+ * part-way; return nonzero to stop: cbk_session_prefill then returns CANCELLED and the session is
+ * back in its empty state (as after cbk_session_reset). Runs on the thread that called prefill. */
 typedef int (*cbk_cancel_callback)(void* user_data);
 
 typedef struct cbk_session_params {
@@ -404,6 +491,15 @@ CBK_API const char* cbk_session_last_error(const cbk_session* session);
  * prompt was already run: cbk_session_reset first), OUT_OF_RANGE (a token id outside the
  * vocabulary), CONTEXT_FULL (n > context size), CANCELLED. */
 CBK_API cbk_status cbk_session_prefill(cbk_session* session, const int32_t* tokens, size_t n);
+
+/* As cbk_session_prefill, and also writes the logits of EVERY prompt token: row i of the
+ * row-major [n x n_vocab] `logits` (n_vocab = cbk_architecture.vocab_size) predicts token i + 1.
+ * `capacity` is the number of floats `logits` holds; below n * n_vocab, BUFFER_TOO_SMALL is
+ * returned before anything runs. For scoring a text (loss, accuracy) in one batched pass.
+ * (API version 2.) Errors: as cbk_session_prefill, plus INVALID_ARGUMENT (NULL logits),
+ * BUFFER_TOO_SMALL. */
+CBK_API cbk_status cbk_session_prefill_logits(cbk_session* session, const int32_t* tokens, size_t n,
+                                              float* logits, size_t capacity);
 
 /* Runs one more token at position cbk_session_position(). Errors: WRONG_STATE (no prefill yet),
  * OUT_OF_RANGE (bad id), CONTEXT_FULL. On error nothing changes. */
