@@ -13,6 +13,10 @@ inline constexpr int kExitUsage = 2;
 
 int run_info(const std::vector<std::string>& args);
 int run_generate(const std::vector<std::string>& args);
-int run_fsm_eval(const std::vector<std::string>& args);
+int run_eval(const std::vector<std::string>& args);
+int run_codes(const std::vector<std::string>& args);
+int run_search(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
+int run_fsm_eval(const std::vector<std::string>& args);  // tools/cli/fsm_eval.cpp, when built
 
 }  // namespace cbk::cli

@@ -1,14 +1,12 @@
 // `cbk generate`: run a prompt through the engine, sample new tokens, show or dump the codes.
-// Thin over runtime/engine: argument parsing and output formatting only.
+// Built on the C API only: argument parsing and output formatting.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "runtime/engine/prepared_model.hpp"
-#include "runtime/engine/session.hpp"
-#include "runtime/loader/load_model.hpp"
+#include "tools/cli/api_util.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/json_writer.hpp"
 #include "tools/cli/steering_flags.hpp"
@@ -46,39 +44,12 @@ struct Args {
   std::uint32_t top_k = 0;
   bool ignore_eos = false, show_codes = false, json = false;
   std::string trace_file;
-  Steering steering;
+  std::vector<SteerFlag> steering;
 };
 
-int usage_error(const std::string& why) {
-  std::fprintf(stderr, "cbk generate: %s\n%s", why.c_str(), kGenerateUsage);
-  return kExitUsage;
-}
+int usage_error(const std::string& why) { return cbk::cli::usage_error("generate", why, kGenerateUsage); }
 
-int failure(const Error& e) {
-  std::fprintf(stderr, "cbk generate: %s: %s\n", status_name(e.status), e.message.c_str());
-  return kExitFailure;
-}
-
-bool parse_number(const std::string& s, double* out) {
-  char* end = nullptr;
-  *out = std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size();
-}
-
-bool parse_ids(const std::string& s, std::vector<std::int32_t>* out) {
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    const std::string item = s.substr(start, comma - start);
-    char* end = nullptr;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || end != item.c_str() + item.size() || v < -2147483647ll || v > 2147483647ll) return false;
-    out->push_back(static_cast<std::int32_t>(v));
-    start = comma + 1;
-  }
-  return !out->empty();
-}
+int failure(cbk_status st) { return api_failure("generate", st); }
 
 // Returns -1 when parsing succeeded, else the exit code.
 int parse_args(const std::vector<std::string>& args, Args* a) {
@@ -98,7 +69,7 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
       if (!next(&a->prompt_text)) return usage_error(arg + " needs a value");
       a->has_text = true;
     } else if (arg == "--prompt-ids") {
-      if (!next(&v) || !parse_ids(v, &a->prompt_ids)) return usage_error("--prompt-ids needs ids like 10,3,4");
+      if (!next(&v) || v.find_first_of(" \t\n") != std::string::npos || !parse_ids(v, &a->prompt_ids)) return usage_error("--prompt-ids needs ids like 10,3,4");
       a->has_ids = true;
     } else if (arg == "-n") {
       if (!next(&v) || !parse_number(v, &num) || num < 0 || num > 1e9 || num != static_cast<long long>(num))
@@ -149,49 +120,31 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
   return -1;
 }
 
-// Replaces invalid UTF-8 (a token boundary can split a character) with U+FFFD so JSON stays valid.
-std::string valid_utf8(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t j = 1; ok && j < len; ++j) ok = (static_cast<unsigned char>(s[i + j]) & 0xC0) == 0x80;
-    if (ok) {
-      out.append(s, i, len);
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
-
 // codes: [{layer, site, group, ids: [[...] per token], scores: [[...] per token]}]
-void write_codes(JsonWriter& w, const Session& s, bool with_scores) {
-  const auto& books = s.model().codebooks();
+void write_codes(JsonWriter& w, const cbk_session* s, const std::vector<CodebookRef>& books, bool with_scores) {
   w.begin_array();
   for (std::size_t c = 0; c < books.size(); ++c) {
-    const std::size_t slots = s.trace_slots(c);
-    for (std::size_t g = 0; g < books[c].groups; ++g) {
-      const std::int32_t* ids = s.trace_ids(c, g);
-      const float* scores = s.trace_scores(c, g);
-      w.begin_object().field("layer", books[c].layer).field("site", to_string(books[c].site)).field("group", static_cast<std::uint64_t>(g));
+    for (std::uint32_t g = 0; g < books[c].info.groups; ++g) {
+      const std::int32_t* ids = nullptr;
+      const float* scores = nullptr;
+      std::size_t rows = 0, slots = 0;
+      cbk_session_trace(s, c, g, &ids, &scores, &rows, &slots);  // cannot fail: tracing, valid indices
+      w.begin_object().field("layer", books[c].info.layer).field("site", books[c].site_name)
+          .field("group", static_cast<std::uint64_t>(g));
       w.key("ids").begin_array();
-      for (std::size_t p = 0; p < s.position(); ++p) {
+      for (std::size_t p = 0; p < rows; ++p) {
         w.begin_array();
         for (std::size_t k = 0; k < slots; ++k)
-          if (ids[p * slots + k] != kTraceNoSlot) w.value(ids[p * slots + k]);
+          if (ids[p * slots + k] != CBK_NO_SLOT) w.value(ids[p * slots + k]);
         w.end_array();
       }
       w.end_array();
       if (with_scores) {
         w.key("scores").begin_array();
-        for (std::size_t p = 0; p < s.position(); ++p) {
+        for (std::size_t p = 0; p < rows; ++p) {
           w.begin_array();
           for (std::size_t k = 0; k < slots; ++k)
-            if (ids[p * slots + k] != kTraceNoSlot) w.value(static_cast<double>(scores[p * slots + k]));
+            if (ids[p * slots + k] != CBK_NO_SLOT) w.value(static_cast<double>(scores[p * slots + k]));
           w.end_array();
         }
         w.end_array();
@@ -202,20 +155,19 @@ void write_codes(JsonWriter& w, const Session& s, bool with_scores) {
   w.end_array();
 }
 
-void print_codes_text(const Session& s, const Tokenizer* tok, const std::vector<std::int32_t>& tokens) {
-  const auto& books = s.model().codebooks();
-  for (std::size_t p = 0; p < s.position(); ++p) {
-    std::string text;
-    if (tok == nullptr || !tok->token_text(tokens[p], &text).ok()) text = "";
-    std::printf("%4zu %6d %s\n", p, tokens[p], json_escape(valid_utf8(text)).c_str());
+void print_codes_text(const cbk_model* m, const cbk_session* s, const std::vector<CodebookRef>& books,
+                      const std::vector<std::int32_t>& tokens) {
+  for (std::size_t p = 0; p < cbk_session_position(s); ++p) {
+    std::printf("%4zu %6d %s\n", p, tokens[p], json_escape(valid_utf8(token_text(m, tokens[p]))).c_str());
     for (std::size_t c = 0; c < books.size(); ++c) {
-      const std::size_t slots = s.trace_slots(c);
-      std::printf("       L%u %-17s", books[c].layer, to_string(books[c].site));
-      for (std::size_t g = 0; g < books[c].groups; ++g) {
-        const std::int32_t* ids = s.trace_ids(c, g) + p * slots;
+      std::printf("       L%u %-17s", books[c].info.layer, books[c].site_name);
+      for (std::uint32_t g = 0; g < books[c].info.groups; ++g) {
+        const std::int32_t* ids = nullptr;
+        std::size_t slots = 0;
+        cbk_session_codes(s, c, g, p, &ids, nullptr, &slots);
         std::printf(" %s", g ? "|" : "");
         for (std::size_t k = 0; k < slots; ++k)
-          if (ids[k] != kTraceNoSlot) std::printf("%d%s", ids[k], k + 1 < slots && ids[k + 1] != kTraceNoSlot ? "," : "");
+          if (ids[k] != CBK_NO_SLOT) std::printf("%d%s", ids[k], k + 1 < slots && ids[k + 1] != CBK_NO_SLOT ? "," : "");
       }
       std::printf("\n");
     }
@@ -228,58 +180,59 @@ int run_generate(const std::vector<std::string>& args) {
   Args a;
   if (int rc = parse_args(args, &a); rc >= 0) return rc;
 
-  std::shared_ptr<const Model> model;
-  if (Error e = load_model_file(a.model, LoadOptions{}, &model); !e.ok()) return failure(e);
-  std::shared_ptr<const PreparedModel> pm;
-  if (Error e = PreparedModel::prepare(model, &pm); !e.ok()) return failure(e);
-  const GenerationDefaults& defaults = model->generation();
-  const Tokenizer* tok = pm->tokenizer();
+  cbk_status st = CBK_STATUS_OK;
+  model_ptr model = load_model(a.model.c_str(), nullptr, &st);
+  if (!model) return failure(st);
+  const cbk_model* m = model.get();
+  cbk_generation_defaults defaults = sized<cbk_generation_defaults>();
+  cbk_tokenizer_info tok = sized<cbk_tokenizer_info>();
+  if ((st = cbk_model_generation_defaults(m, &defaults)) || (st = cbk_model_tokenizer_info(m, &tok))) return failure(st);
+  const std::vector<CodebookRef> books = codebooks(m);
 
   std::vector<std::int32_t> tokens = a.prompt_ids;
   if (a.has_text) {
-    if (tok == nullptr) return failure(Error(Status::unsupported, "the model has no tokenizer; use --prompt-ids"));
-    if (Error e = tok->encode(a.prompt_text, &tokens); !e.ok()) return failure(e);
-    if (model->tokenizer().add_bos && model->tokenizer().bos_id >= 0) tokens.insert(tokens.begin(), model->tokenizer().bos_id);
-    if (tokens.empty()) return failure(Error(Status::invalid_argument, "the prompt encodes to no tokens"));
+    if (!tok.has_tokenizer) return cbk::cli::failure("generate", "unsupported: the model has no tokenizer; use --prompt-ids");
+    if ((st = tokenize(m, a.prompt_text, tok.add_bos != 0, &tokens))) return failure(st);
+    if (tokens.empty()) return cbk::cli::failure("generate", "invalid_argument: the prompt encodes to no tokens");
   }
 
-  SessionOptions opt;
-  opt.trace = a.json || a.show_codes || !a.trace_file.empty();
-  opt.seed = a.has_seed ? a.seed : defaults.seed;
-  std::unique_ptr<Session> s;
-  if (Error e = Session::create(pm, opt, &s); !e.ok()) return failure(e);
-  if (Error e = s->set_steering(a.steering); !e.ok()) return failure(e);
+  cbk_session_params sp = cbk_session_default_params();
+  sp.trace = a.json || a.show_codes || !a.trace_file.empty();
+  sp.seed = a.has_seed ? a.seed : defaults.seed;
+  session_ptr session = create_session(m, &sp, &st);
+  if (!session) return failure(st);
+  cbk_session* s = session.get();
+  if ((st = apply_steering(s, a.steering))) return failure(st);
 
-  SamplingParams sp;
-  sp.temperature = a.has_temp ? a.temp : defaults.temperature;
-  sp.top_k = a.has_top_k ? a.top_k : defaults.top_k;
-  sp.top_p = a.has_top_p ? a.top_p : defaults.top_p;
+  cbk_sampling_params sampling = cbk_sampling_default_params();
+  sampling.temperature = a.has_temp ? a.temp : defaults.temperature;
+  sampling.top_k = a.has_top_k ? a.top_k : defaults.top_k;
+  sampling.top_p = a.has_top_p ? a.top_p : defaults.top_p;
   const long long n_new = a.n >= 0 ? a.n : static_cast<long long>(defaults.max_new_tokens);
 
-  if (Error e = s->prefill(tokens.data(), tokens.size()); !e.ok()) return failure(e);
+  if ((st = cbk_session_prefill(s, tokens.data(), tokens.size()))) return failure(st);
   const std::size_t n_prompt = tokens.size();
-  const std::int32_t eos = model->tokenizer().eos_id;
   std::string stop = "length";
   for (long long i = 0; i < n_new; ++i) {
-    if (s->position() >= s->capacity()) {
+    if (cbk_session_position(s) >= cbk_session_context_size(s)) {
       stop = "context_full";
       break;
     }
     std::int32_t next = -1;
-    if (Error e = s->sample(sp, &next); !e.ok()) return failure(e);
-    if (Error e = s->decode(next); !e.ok()) return failure(e);
+    if ((st = cbk_session_sample(s, &sampling, &next)) || (st = cbk_session_decode(s, next))) return failure(st);
     tokens.push_back(next);
-    if (!a.ignore_eos && model->has_tokenizer() && next == eos) {
+    if (!a.ignore_eos && tok.has_tokenizer && next == tok.eos) {
       stop = "eos";
       break;
     }
   }
 
   std::string text, completion;
-  if (tok != nullptr) {
-    if (Error e = tok->decode(tokens.data(), tokens.size(), &text); !e.ok()) return failure(e);
-    if (Error e = tok->decode(tokens.data() + n_prompt, tokens.size() - n_prompt, &completion); !e.ok())
-      return failure(e);
+  if (tok.has_tokenizer) {
+    if ((st = detokenize(m, tokens, &text))) return failure(st);
+    if ((st = detokenize(m, std::vector<std::int32_t>(tokens.begin() + static_cast<std::ptrdiff_t>(n_prompt), tokens.end()),
+                         &completion)))
+      return failure(st);
   }
 
   if (!a.trace_file.empty()) {
@@ -287,11 +240,11 @@ int run_generate(const std::vector<std::string>& args) {
     w.begin_object().field("format", "cbk-trace-v1").key("tokens").begin_array();
     for (std::int32_t t : tokens) w.value(t);
     w.end_array().field("n_prompt", static_cast<std::uint64_t>(n_prompt)).key("codes");
-    write_codes(w, *s, true);
+    write_codes(w, s, books, true);
     w.end_object();
     std::ofstream out(a.trace_file, std::ios::binary);
     out << w.str() << "\n";
-    if (!out) return failure(Error(Status::io_error, "cannot write trace file '" + a.trace_file + "'"));
+    if (!out) return cbk::cli::failure("generate", "io_error: cannot write trace file '" + a.trace_file + "'");
   }
 
   if (a.json) {
@@ -299,21 +252,21 @@ int run_generate(const std::vector<std::string>& args) {
     w.begin_object().key("tokens").begin_array();
     for (std::int32_t t : tokens) w.value(t);
     w.end_array().field("n_prompt", static_cast<std::uint64_t>(n_prompt));
-    if (tok != nullptr) w.field("text", valid_utf8(text)).field("completion", valid_utf8(completion));
+    if (tok.has_tokenizer) w.field("text", valid_utf8(text)).field("completion", valid_utf8(completion));
     else w.key("text").null().key("completion").null();
     w.field("stop", stop).key("codes");
-    write_codes(w, *s, true);
+    write_codes(w, s, books, true);
     w.end_object();
     std::printf("%s\n", w.str().c_str());
     return kExitOk;
   }
-  if (tok != nullptr) {
+  if (tok.has_tokenizer) {
     std::printf("%s\n", text.c_str());
   } else {
     for (std::size_t i = 0; i < tokens.size(); ++i) std::printf("%s%d", i ? "," : "", tokens[i]);
     std::printf("\n");
   }
-  if (a.show_codes) print_codes_text(*s, tok, tokens);
+  if (a.show_codes) print_codes_text(m, s, books, tokens);
   return kExitOk;
 }
 

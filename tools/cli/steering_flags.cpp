@@ -1,5 +1,6 @@
 #include "tools/cli/steering_flags.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -36,11 +37,11 @@ bool fail(std::string* error, const std::string& flag, const std::string& text, 
 }
 
 // LAYER:SITE:GROUP
-bool parse_target(const std::vector<std::string>& f, CodebookTarget* t, std::string* why) {
+bool parse_target(const std::vector<std::string>& f, cbk_target* t, std::string* why) {
   long long layer = 0;
   if (!parse_int(f[0], 0, 1ll << 31, &layer)) return *why = "bad layer '" + f[0] + "'", false;
   t->layer = static_cast<std::uint32_t>(layer);
-  if (!site_from_name(f[1].c_str(), &t->site)) return *why = "unknown site '" + f[1] + "'", false;
+  if (cbk_site_from_name(f[1].c_str(), &t->site) != CBK_STATUS_OK) return *why = "unknown site '" + f[1] + "'", false;
   if (f.size() > 2) {
     long long g = 0;
     if (f[2] == "*") {
@@ -54,26 +55,32 @@ bool parse_target(const std::vector<std::string>& f, CodebookTarget* t, std::str
   return true;
 }
 
-bool parse_positions(const std::string& s, PositionSet* p, std::string* why) {
+bool parse_positions(const std::string& s, std::vector<cbk_positions>* p, std::string* why) {
   if (s == "all") {
-    *p = PositionSet::all();
+    *p = {cbk_positions{CBK_POSITIONS_ALL, 0, 0}};
     return true;
   }
   if (s == "generated" || s == "gen") {
-    *p = PositionSet::generated();
+    *p = {cbk_positions{CBK_POSITIONS_GENERATED, 0, 0}};
     return true;
   }
-  p->kind = PositionSet::Kind::ranges;
-  p->ranges.clear();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
   for (const std::string& item : split(s, ',')) {
     const std::size_t dash = item.find('-', 1);
     long long a = 0, b = 0;
     const bool ok = dash == std::string::npos
-                        ? parse_int(item, 0, 1ll << 31, &a) && (b = a, true)
-                        : parse_int(item.substr(0, dash), 0, 1ll << 31, &a) &&
-                              parse_int(item.substr(dash + 1), 0, 1ll << 31, &b) && a <= b;
+                        ? parse_int(item, 0, (1ll << 31) - 2, &a) && (b = a, true)
+                        : parse_int(item.substr(0, dash), 0, (1ll << 31) - 2, &a) &&
+                              parse_int(item.substr(dash + 1), 0, (1ll << 31) - 2, &b) && a <= b;
     if (!ok) return *why = "bad position item '" + item + "' (P or A-B)", false;
-    p->ranges.push_back({static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b + 1)});
+    ranges.emplace_back(static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b + 1));
+  }
+  // Overlapping or touching ranges are merged so no position gets an intervention twice.
+  std::sort(ranges.begin(), ranges.end());
+  p->clear();
+  for (const auto& r : ranges) {
+    if (!p->empty() && r.first <= p->back().end) p->back().end = std::max(p->back().end, r.second);
+    else p->push_back(cbk_positions{CBK_POSITIONS_RANGE, r.first, r.second});
   }
   return true;
 }
@@ -91,10 +98,11 @@ std::string cut_suffix(std::string* s, char sep, bool* present) {
 
 }  // namespace
 
-bool parse_force_flag(const std::string& text, Steering* steering, std::string* error) {
+bool parse_force_flag(const std::string& text, std::vector<SteerFlag>* flags, std::string* error) {
   const std::vector<std::string> f = split(text, ':');
   if (f.size() != 4) return fail(error, "--force", text, "expected LAYER:SITE:GROUP:CODE[@POSITIONS][/SLOT][*STRENGTH]");
-  ForceCode force;
+  SteerFlag force;
+  force.kind = SteerFlag::Kind::force;
   std::string why;
   if (!parse_target(f, &force.target, &why)) return fail(error, "--force", text, why);
   std::string rest = f[3];
@@ -109,8 +117,8 @@ bool parse_force_flag(const std::string& text, Steering* steering, std::string* 
   const std::string slot = cut_suffix(&rest, '/', &has);
   if (has) {
     long long s = 0;
-    if (slot == "all") force.mode = ForceCode::SlotMode::all;
-    else if (slot == "append") force.mode = ForceCode::SlotMode::append;
+    if (slot == "all") force.force_mode = CBK_FORCE_ALL;
+    else if (slot == "append") force.force_mode = CBK_FORCE_APPEND;
     else if (parse_int(slot, -(1ll << 30), 1ll << 30, &s)) force.slot = static_cast<std::int32_t>(s);
     else return fail(error, "--force", text, "bad slot '" + slot + "' (an index, all or append)");
   }
@@ -119,22 +127,23 @@ bool parse_force_flag(const std::string& text, Steering* steering, std::string* 
   long long code = 0;
   if (!parse_int(rest, 0, 1ll << 31, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
   force.code = static_cast<std::int32_t>(code);
-  steering->forces.push_back(force);
+  flags->push_back(force);
   return true;
 }
 
-bool parse_disable_flag(const std::string& text, Steering* steering, std::string* error) {
+bool parse_disable_flag(const std::string& text, std::vector<SteerFlag>* flags, std::string* error) {
   const std::vector<std::string> f = split(text, ':');
   if (f.size() != 4) return fail(error, "--disable", text, "expected LAYER:SITE:GROUP:CODE[,CODE...][@POSITIONS][/keep|/zero]");
-  DisableCodes d;
+  SteerFlag d;
+  d.kind = SteerFlag::Kind::disable;
   std::string why;
   if (!parse_target(f, &d.target, &why)) return fail(error, "--disable", text, why);
   std::string rest = f[3];
   bool has = false;
   const std::string mode = cut_suffix(&rest, '/', &has);
   if (has) {
-    if (mode == "keep") d.mode = DisableCodes::Mode::keep;
-    else if (mode == "zero") d.mode = DisableCodes::Mode::zero;
+    if (mode == "keep") d.disable_mode = CBK_DISABLE_KEEP;
+    else if (mode == "zero") d.disable_mode = CBK_DISABLE_ZERO;
     else return fail(error, "--disable", text, "bad mode '" + mode + "' (keep or zero)");
   }
   const std::string positions = cut_suffix(&rest, '@', &has);
@@ -149,18 +158,37 @@ bool parse_disable_flag(const std::string& text, Steering* steering, std::string
       return fail(error, "--disable", text, "bad code '" + item + "' (a code id or topN)");
     }
   }
-  steering->disables.push_back(d);
+  flags->push_back(d);
   return true;
 }
 
-bool parse_bypass_flag(const std::string& text, Steering* steering, std::string* error) {
+bool parse_bypass_flag(const std::string& text, std::vector<SteerFlag>* flags, std::string* error) {
   const std::vector<std::string> f = split(text, ':');
   if (f.size() != 2 && f.size() != 3) return fail(error, "--bypass", text, "expected LAYER:SITE[:GROUP]");
-  CodebookTarget t;
+  SteerFlag b;
+  b.kind = SteerFlag::Kind::bypass;
   std::string why;
-  if (!parse_target(f, &t, &why)) return fail(error, "--bypass", text, why);
-  steering->bypass.push_back(t);
+  if (!parse_target(f, &b.target, &why)) return fail(error, "--bypass", text, why);
+  flags->push_back(b);
   return true;
+}
+
+cbk_status apply_steering(cbk_session* session, const std::vector<SteerFlag>& flags) {
+  for (const SteerFlag& f : flags) {
+    if (f.kind == SteerFlag::Kind::bypass) {
+      if (cbk_status st = cbk_steer_bypass(session, &f.target)) return st;
+      continue;
+    }
+    for (const cbk_positions& p : f.positions) {
+      const cbk_status st =
+          f.kind == SteerFlag::Kind::force
+              ? cbk_steer_force(session, &f.target, f.code, &p, f.force_mode, f.slot, f.strength)
+              : cbk_steer_disable(session, &f.target, f.codes.data(), f.codes.size(), f.top_n, &p, f.disable_mode,
+                                  nullptr, 0);
+      if (st != CBK_STATUS_OK) return st;
+    }
+  }
+  return CBK_STATUS_OK;
 }
 
 }  // namespace cbk::cli

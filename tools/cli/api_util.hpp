@@ -1,0 +1,51 @@
+// Helpers shared by the verbs built on the C API (cbk.h): error reporting, model loading, codebook
+// and token facts, argument parsing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bindings/c/include/cbk.hpp"
+
+namespace cbk::cli {
+
+// A C API output struct, zeroed, with struct_size set.
+template <class T>
+T sized() {
+  T v{};
+  v.struct_size = sizeof(T);
+  return v;
+}
+
+// Prints "cbk VERB: STATUS: MESSAGE" (the C API's last error) and returns kExitFailure.
+int api_failure(const char* verb, cbk_status status);
+// Prints "cbk VERB: MESSAGE" and returns kExitFailure.
+int failure(const char* verb, const std::string& message);
+// Prints "cbk VERB: WHY" and the usage text to stderr and returns kExitUsage.
+int usage_error(const char* verb, const std::string& why, const char* usage);
+
+struct CodebookRef {
+  cbk_codebook_info info;
+  const char* site_name;
+};
+std::vector<CodebookRef> codebooks(const cbk_model* model);
+
+// The bytes of one token ("" when the model has no tokenizer or the id is unknown).
+std::string token_text(const cbk_model* model, std::int32_t id);
+// Replaces invalid UTF-8 (a token boundary can split a character) with U+FFFD so JSON stays valid.
+std::string valid_utf8(const std::string& s);
+
+// Text -> ids with the model's tokenizer (BOS prepended when the model asks for it and add_bos).
+cbk_status tokenize(const cbk_model* model, const std::string& text, bool add_bos, std::vector<std::int32_t>* out);
+// Ids -> text. Empty when the model has no tokenizer.
+cbk_status detokenize(const cbk_model* model, const std::vector<std::int32_t>& ids, std::string* out);
+
+bool parse_number(const std::string& s, double* out);
+bool parse_count(const std::string& s, long long low, long long high, long long* out);
+// "10,3,4" or any whitespace/comma separated list of integer ids.
+bool parse_ids(const std::string& s, std::vector<std::int32_t>* out);
+
+bool read_file(const std::string& path, std::string* out);
+
+}  // namespace cbk::cli

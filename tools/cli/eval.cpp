@@ -1,0 +1,102 @@
+// `cbk eval MODEL FILE`: next-token loss and accuracy over a corpus, in independent windows of the
+// context length (each window predicts its tokens 1..n-1 from their prefixes, in one batched pass
+// through cbk_session_prefill_logits).
+#include <cmath>
+#include <cstdio>
+
+#include "tools/cli/api_util.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/corpus.hpp"
+#include "tools/cli/json_writer.hpp"
+#include "tools/cli/progress.hpp"
+
+namespace cbk::cli {
+namespace {
+
+constexpr const char* kEvalUsage =
+    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--json]\n"
+    "  Mean next-token loss (nats), perplexity and top-1 accuracy over FILE, run in windows\n"
+    "  of the context length.\n"
+    "  --ids         FILE holds token ids (whitespace or comma separated), not text\n"
+    "  --context N   window length (default: the model's context)\n"
+    "  --json        one JSON object on stdout\n";
+
+}  // namespace
+
+int run_eval(const std::vector<std::string>& args) {
+  std::vector<std::string> pos;
+  bool ids = false, json = false;
+  long long context = 0;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") { std::fputs(kEvalUsage, stdout); return kExitOk; }
+    else if (arg == "--ids") ids = true;
+    else if (arg == "--json") json = true;
+    else if (arg == "--context") {
+      if (i + 1 >= args.size() || !parse_count(args[++i], 2, 1ll << 31, &context))
+        return usage_error("eval", "--context needs an integer >= 2", kEvalUsage);
+    } else if (!arg.empty() && arg[0] == '-') return usage_error("eval", "unknown option '" + arg + "'", kEvalUsage);
+    else pos.push_back(arg);
+  }
+  if (pos.size() != 2) return usage_error("eval", "expected MODEL.cbk and FILE", kEvalUsage);
+
+  cbk_status st = CBK_STATUS_OK;
+  model_ptr model = load_model(pos[0].c_str(), nullptr, &st);
+  if (!model) return api_failure("eval", st);
+  std::string error;
+  Corpus corpus;
+  std::size_t ctx = 0;
+  if (!context_size(model.get(), context, &ctx, &error)) return usage_error("eval", error, kEvalUsage);
+  if (!load_corpus(model.get(), pos[1], ids, &corpus, &error)) return failure("eval", error);
+
+  cbk_session_params sp = cbk_session_default_params();
+  sp.max_context = static_cast<std::uint32_t>(ctx);
+  session_ptr session = create_session(model.get(), &sp, &st);
+  if (!session) return api_failure("eval", st);
+  cbk_architecture arch = sized<cbk_architecture>();
+  cbk_model_architecture(model.get(), &arch);
+  const std::size_t vocab = arch.vocab_size;
+
+  double nll = 0.0;
+  std::size_t predictions = 0, correct = 0;
+  std::vector<float> logits(ctx * vocab);
+  const auto ws = windows(corpus.tokens.size(), ctx);
+  Progress progress("cbk eval", ws.size());
+  for (std::size_t w = 0; w < ws.size(); ++w) {
+    const std::int32_t* t = corpus.tokens.data() + ws[w].first;
+    const std::size_t n = ws[w].second - ws[w].first;
+    if ((st = cbk_session_reset(session.get())) ||
+        (st = cbk_session_prefill_logits(session.get(), t, n, logits.data(), logits.size())))
+      return api_failure("eval", st);
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const float* row = logits.data() + i * vocab;
+      std::size_t best = 0;
+      for (std::size_t v = 1; v < vocab; ++v) best = row[v] > row[best] ? v : best;
+      double sum = 0.0;  // log-sum-exp, shifted by the maximum
+      for (std::size_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - row[best]);
+      nll += std::log(sum) + row[best] - row[t[i + 1]];
+      correct += best == static_cast<std::size_t>(t[i + 1]);
+      ++predictions;
+    }
+    progress.update(w + 1);
+  }
+  if (predictions == 0) return failure("eval", "invalid_argument: the corpus needs at least 2 tokens per window");
+  const double loss = nll / static_cast<double>(predictions);
+  const double accuracy = static_cast<double>(correct) / static_cast<double>(predictions);
+  if (json) {
+    JsonWriter j;
+    j.begin_object().field("model", pos[0]).field("file", pos[1])
+        .field("tokens", static_cast<std::uint64_t>(corpus.tokens.size()))
+        .field("context", static_cast<std::uint64_t>(ctx)).field("windows", static_cast<std::uint64_t>(ws.size()))
+        .field("predictions", static_cast<std::uint64_t>(predictions)).field("loss", loss)
+        .field("perplexity", std::exp(loss)).field("accuracy", accuracy)
+        .field("correct", static_cast<std::uint64_t>(correct)).end_object();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("%zu tokens in %zu windows of %zu: loss %.4f nats, perplexity %.3f, accuracy %.2f%% (%zu/%zu)\n",
+                corpus.tokens.size(), ws.size(), ctx, loss, std::exp(loss), 100.0 * accuracy, correct, predictions);
+  }
+  return kExitOk;
+}
+
+}  // namespace cbk::cli
