@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kBenchUsage =
     "usage: cbk bench MODEL.cbk [--prompt N] [--decode N] [--runs R] [--json]\n"
     "  --prompt N   prompt tokens (default: min(128, half the context))\n"
-    "  --decode N   greedy decode steps after the prompt (default 32)\n"
+    "  --decode N   greedy decode steps after the prompt (default 32, or what the context leaves)\n"
     "  --runs R     repetitions; the best is reported (default 3)\n"
     "  --json       one JSON object on stdout\n";
 
@@ -28,7 +28,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 int run_bench(const std::vector<std::string>& args) {
   std::string path;
   bool json = false;
-  long long prompt = 0, decode = 32, runs = 3;
+  long long prompt = 0, decode = -1, runs = 3;  // decode -1: 32, or what the context leaves
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const bool has_value = i + 1 < args.size();
@@ -50,6 +50,7 @@ int run_bench(const std::vector<std::string>& args) {
   cbk_model_architecture(model.get(), &arch);
   const std::size_t ctx = arch.max_positions;
   const std::size_t n_prompt = prompt > 0 ? static_cast<std::size_t>(prompt) : std::min<std::size_t>(128, std::max<std::size_t>(1, ctx / 2));
+  if (decode < 0) decode = static_cast<long long>(std::min<std::size_t>(32, ctx > n_prompt ? ctx - n_prompt : 0));
   if (n_prompt + static_cast<std::size_t>(decode) > ctx)
     return usage_error("bench", "--prompt + --decode exceed the context of " + std::to_string(ctx), kBenchUsage);
   std::vector<std::int32_t> tokens(n_prompt);
