@@ -1,7 +1,8 @@
 #include "tools/cli/steering_flags.hpp"
 
+#include "tools/cli/api_util.hpp"
+
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -21,16 +22,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-bool parse_int(const std::string& s, long long low, long long high, long long* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || end != s.c_str() + s.size() || v < low || v > high) return false;
-  *out = v;
-  return true;
-}
-
 bool fail(std::string* error, const std::string& flag, const std::string& text, const std::string& why) {
   *error = flag + " '" + text + "': " + why;
   return false;
@@ -39,14 +30,14 @@ bool fail(std::string* error, const std::string& flag, const std::string& text, 
 // LAYER:SITE:GROUP
 bool parse_target(const std::vector<std::string>& f, cbk_target* t, std::string* why) {
   long long layer = 0;
-  if (!parse_int(f[0], 0, 1ll << 31, &layer)) return *why = "bad layer '" + f[0] + "'", false;
+  if (!parse_count(f[0], 0, 1ll << 31, &layer)) return *why = "bad layer '" + f[0] + "'", false;
   t->layer = static_cast<std::uint32_t>(layer);
   if (cbk_site_from_name(f[1].c_str(), &t->site) != CBK_STATUS_OK) return *why = "unknown site '" + f[1] + "'", false;
   if (f.size() > 2) {
     long long g = 0;
     if (f[2] == "*") {
       t->group = -1;
-    } else if (parse_int(f[2], 0, 1ll << 30, &g)) {
+    } else if (parse_count(f[2], 0, 1ll << 30, &g)) {
       t->group = static_cast<std::int32_t>(g);
     } else {
       return *why = "bad group '" + f[2] + "' (an index or *)", false;
@@ -69,9 +60,9 @@ bool parse_positions(const std::string& s, std::vector<cbk_positions>* p, std::s
     const std::size_t dash = item.find('-', 1);
     long long a = 0, b = 0;
     const bool ok = dash == std::string::npos
-                        ? parse_int(item, 0, (1ll << 31) - 2, &a) && (b = a, true)
-                        : parse_int(item.substr(0, dash), 0, (1ll << 31) - 2, &a) &&
-                              parse_int(item.substr(dash + 1), 0, (1ll << 31) - 2, &b) && a <= b;
+                        ? parse_count(item, 0, (1ll << 31) - 2, &a) && (b = a, true)
+                        : parse_count(item.substr(0, dash), 0, (1ll << 31) - 2, &a) &&
+                              parse_count(item.substr(dash + 1), 0, (1ll << 31) - 2, &b) && a <= b;
     if (!ok) return *why = "bad position item '" + item + "' (P or A-B)", false;
     ranges.emplace_back(static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b + 1));
   }
@@ -119,13 +110,13 @@ bool parse_force_flag(const std::string& text, std::vector<SteerFlag>* flags, st
     long long s = 0;
     if (slot == "all") force.force_mode = CBK_FORCE_ALL;
     else if (slot == "append") force.force_mode = CBK_FORCE_APPEND;
-    else if (parse_int(slot, -(1ll << 30), 1ll << 30, &s)) force.slot = static_cast<std::int32_t>(s);
+    else if (parse_count(slot, -(1ll << 30), 1ll << 30, &s)) force.slot = static_cast<std::int32_t>(s);
     else return fail(error, "--force", text, "bad slot '" + slot + "' (an index, all or append)");
   }
   const std::string positions = cut_suffix(&rest, '@', &has);
   if (has && !parse_positions(positions, &force.positions, &why)) return fail(error, "--force", text, why);
   long long code = 0;
-  if (!parse_int(rest, 0, 1ll << 31, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
+  if (!parse_count(rest, 0, 1ll << 31, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
   force.code = static_cast<std::int32_t>(code);
   flags->push_back(force);
   return true;
@@ -150,9 +141,9 @@ bool parse_disable_flag(const std::string& text, std::vector<SteerFlag>* flags, 
   if (has && !parse_positions(positions, &d.positions, &why)) return fail(error, "--disable", text, why);
   for (const std::string& item : split(rest, ',')) {
     long long v = 0;
-    if (item.compare(0, 3, "top") == 0 && parse_int(item.substr(3), 1, 1ll << 30, &v)) {
+    if (item.compare(0, 3, "top") == 0 && parse_count(item.substr(3), 1, 1ll << 30, &v)) {
       d.top_n = static_cast<std::uint32_t>(v);
-    } else if (parse_int(item, 0, 1ll << 31, &v)) {
+    } else if (parse_count(item, 0, 1ll << 31, &v)) {
       d.codes.push_back(static_cast<std::int32_t>(v));
     } else {
       return fail(error, "--disable", text, "bad code '" + item + "' (a code id or topN)");
