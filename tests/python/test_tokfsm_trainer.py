@@ -70,6 +70,26 @@ class Learning(unittest.TestCase):
             shutil.rmtree(out, True)
 
 
+class Resume(unittest.TestCase):
+    def test_resume_restores_step_and_guards_started_phases(self):
+        out = Path(tempfile.mkdtemp(prefix="tokfsm_resume_"))
+        try:
+            r = Recipe(base_steps=3, base_batch=4, log_every=100, save_every=100)
+            run = Run(r, out, log=lambda s: None)
+            run._train(2, r.base_batch, r.base_warmup, r.min_lr_ratio, with_codebooks=False)
+            run.save_state()
+            with self.assertRaises(SystemExit):  # the base phase has begun: its fields are fixed
+                Run(Recipe(base_steps=5, base_batch=4), out, log=lambda s: None).try_resume()
+            again = Run(Recipe(base_steps=3, base_batch=4, ft_steps=7), out, log=lambda s: None)
+            self.assertTrue(again.try_resume())
+            self.assertEqual((again.phase, again.step), ("base", 2))
+            for k, v in run.model.state_dict().items():
+                torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)
+            self.assertEqual(again.data.batch(2)[0].tolist(), run.data.batch(2)[0].tolist())
+        finally:
+            shutil.rmtree(out, True)
+
+
 class CheckpointCrossCheck(unittest.TestCase):
     """The saved directory, read by the independent reference, must give the trainer's logits and codes."""
 
