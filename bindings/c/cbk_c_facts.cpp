@@ -1,5 +1,5 @@
-// C API (version 2): facts about the loaded file for tools such as `cbk info` — file layout and
-// checksums, parameter counts, tensor tables, storage of codebooks, generation defaults.
+// C API (versions 2-3): facts about the loaded file for tools such as `cbk info` — file layout and
+// checksums, parameter counts, tensor tables and data, storage of codebooks, generation defaults.
 #include <cstdint>
 #include <string>
 
@@ -127,6 +127,43 @@ cbk_status cbk_model_tensor_info(const cbk_model* model, cbk_tensor_list list, s
     v.bytes = t.bytes;
     v.elements = t.elements();
     return cbk::capi::write_out(out, v, fn);
+  });
+}
+
+cbk_status cbk_model_find_tensor(const cbk_model* model, cbk_tensor_list list, const char* name, size_t* index_out) {
+  static const char* fn = "cbk_model_find_tensor";
+  return guarded(fn, [&] {
+    if (cbk_status st = check_model(model, fn)) return st;
+    if (name == nullptr) return null_argument(fn, "name");
+    if (index_out == nullptr) return null_argument(fn, "index_out");
+    const auto* tensors = tensor_list(model, list);
+    if (tensors == nullptr)
+      return fail(Status::invalid_argument, fn, "unknown tensor list " + std::to_string(static_cast<int>(list)));
+    for (std::size_t i = 0; i < tensors->size(); ++i)
+      if ((*tensors)[i].name == name) {
+        *index_out = i;
+        return CBK_STATUS_OK;
+      }
+    return fail(Status::out_of_range, fn, std::string("no tensor named \"") + name + "\" in the list");
+  });
+}
+
+cbk_status cbk_model_tensor_data(const cbk_model* model, cbk_tensor_list list, size_t index, const void** data_out,
+                                 const float** scales_out) {
+  static const char* fn = "cbk_model_tensor_data";
+  return guarded(fn, [&] {
+    if (cbk_status st = check_model(model, fn)) return st;
+    if (data_out == nullptr) return null_argument(fn, "data_out");
+    const auto* tensors = tensor_list(model, list);
+    if (tensors == nullptr)
+      return fail(Status::invalid_argument, fn, "unknown tensor list " + std::to_string(static_cast<int>(list)));
+    if (index >= tensors->size())
+      return fail(Status::out_of_range, fn, "tensor " + std::to_string(index) + " is out of range (the list has " +
+                                                std::to_string(tensors->size()) + ")");
+    const cbk::TensorView& t = (*tensors)[index];
+    *data_out = t.data;
+    if (scales_out != nullptr) *scales_out = t.dtype == cbk::DType::int8 ? t.scales : nullptr;
+    return CBK_STATUS_OK;
   });
 }
 

@@ -25,6 +25,7 @@ struct cbk_model {
 struct cbk_session {
   std::shared_ptr<const cbk::PreparedModel> prepared;  // keeps the model alive
   std::unique_ptr<cbk::Session> session;
+  std::vector<cbk::ActivationCapture> captures;  // what session->set_captures() last accepted
   std::string last_error;
 };
 

@@ -99,8 +99,10 @@ extern "C" {
 #define CBK_VERSION_PATCH 0
 #define CBK_VERSION_NUMBER (CBK_VERSION_MAJOR * 10000 + CBK_VERSION_MINOR * 100 + CBK_VERSION_PATCH)
 #define CBK_VERSION_STRING "0.1.0"
-#define CBK_API_VERSION 2  /* 2: file facts, parameter counts, tensors, generation defaults,
-                              prompt logits (cbk_session_prefill_logits) */
+#define CBK_API_VERSION 3  /* 2: file facts, parameter counts, tensors, generation defaults,
+                              prompt logits (cbk_session_prefill_logits);
+                              3: tensor data (cbk_model_find_tensor, cbk_model_tensor_data),
+                              activation captures (cbk_session_set_capture, ...) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -415,6 +417,17 @@ CBK_API size_t cbk_model_tensor_count(const cbk_model* model, cbk_tensor_list li
 /* Errors: INVALID_ARGUMENT (NULL, struct_size, unknown list), OUT_OF_RANGE (index >= count). */
 CBK_API cbk_status cbk_model_tensor_info(const cbk_model* model, cbk_tensor_list list, size_t index,
                                          cbk_tensor_info* out);
+/* Index of the tensor called `name` in a list (e.g. an extra such as "fsm.transitions").
+ * (API version 3.) Errors: INVALID_ARGUMENT (NULL, unknown list), OUT_OF_RANGE (no such tensor). */
+CBK_API cbk_status cbk_model_find_tensor(const cbk_model* model, cbk_tensor_list list, const char* name,
+                                         size_t* index_out);
+/* The stored bytes of a tensor: *data_out points at cbk_tensor_info.bytes bytes, row-major in the
+ * file's little-endian layout and aligned for the dtype (an "f32" tensor reads as `const float*`).
+ * *scales_out (may be NULL) receives the per-row f32 scales of an "int8" tensor, NULL otherwise.
+ * Read-only; owned by the model and valid until cbk_model_free (sessions keep it alive too).
+ * (API version 3.) Errors: INVALID_ARGUMENT (NULL model/data_out, unknown list), OUT_OF_RANGE. */
+CBK_API cbk_status cbk_model_tensor_data(const cbk_model* model, cbk_tensor_list list, size_t index,
+                                         const void** data_out, const float** scales_out);
 
 /* The file's default sampling settings (what a frontend uses when the user gives none). */
 typedef struct cbk_generation_defaults {
@@ -560,6 +573,28 @@ CBK_API cbk_status cbk_session_codes(const cbk_session* session, size_t codebook
 CBK_API cbk_status cbk_session_trace(const cbk_session* session, size_t codebook, uint32_t group,
                                      const int32_t** ids_out, const float** scores_out, size_t* n_rows_out,
                                      size_t* n_slots_out);
+
+/* ---- Activation captures ---------------------------------------------------------------------
+ * A capture copies the vector entering a site (before its codebook, if the site has one) of every
+ * token run afterwards into a caller buffer: the token at position p goes to
+ * buffer + p * width (width = cbk_model_site_width) for p < rows; later positions are not written.
+ * Steered or not, the captured vector is the codebook's input, i.e. what the code search saw. Every
+ * site of every layer can be captured, except CBK_SITE_ATTN_PLUS_MLP where the layer has no
+ * codebook there. The buffer is owned by the caller and must stay valid (and not be read while a
+ * prefill/decode runs on another thread) until the capture is cleared or the session is freed;
+ * rows a pass did not reach keep their old contents. cbk_session_reset keeps the captures. With no
+ * captures installed the forward pass does no extra work. (API version 3.) */
+
+/* Floats per token at a site: 3 * d_model (qkv), d_mlp (mlp_mid), d_model otherwise.
+ * Errors: INVALID_ARGUMENT (NULL, unknown site). */
+CBK_API cbk_status cbk_model_site_width(const cbk_model* model, cbk_site site, size_t* width_out);
+/* Installs a capture of (layer, site) into buffer[rows x width] floats, replacing any earlier
+ * capture of the same (layer, site). Errors: INVALID_ARGUMENT (NULL session/buffer, rows 0),
+ * OUT_OF_RANGE (layer, site), OUT_OF_MEMORY. On error the installed captures are unchanged. */
+CBK_API cbk_status cbk_session_set_capture(cbk_session* session, uint32_t layer, cbk_site site, float* buffer,
+                                           size_t rows);
+/* Removes every capture; the buffers are no longer touched. Errors: INVALID_ARGUMENT (NULL). */
+CBK_API cbk_status cbk_session_clear_captures(cbk_session* session);
 
 /* ---- Steering ----------------------------------------------------------------------------------
  * Interventions rewrite the code ids a codebook group selects (before the codes are combined).
