@@ -16,8 +16,8 @@
 #define CBK_STDERR_FD STDERR_FILENO
 #endif
 
-#include "runtime/engine/prepared_model.hpp"
-#include "runtime/loader/load_model.hpp"
+#include "bindings/c/include/cbk.hpp"
+#include "tools/cli/api_util.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/fsm_eval.hpp"
 #include "tools/cli/json_writer.hpp"
@@ -42,6 +42,35 @@ constexpr const char* kUsage =
 constexpr double kPaperNextToken = 0.4527, kPaperStateAcc = 0.6365, kPaperFirst = 0.975;
 constexpr double kPaperCodePrec = 0.971, kPaperNeuronPrec = 0.705;
 constexpr double kTargetNextToken = 0.44, kTargetFirst = 0.95, kTargetCodePrec = 0.90, kTargetSteer = 0.80;
+
+// The FSM from the model's "fsm.transitions" extra; prints the reason and returns false if unusable.
+bool read_fsm(const cbk_model* model, const std::string& path, Fsm* f) {
+  size_t index = 0;
+  if (cbk_model_find_tensor(model, CBK_TENSORS_EXTRA, "fsm.transitions", &index) != CBK_STATUS_OK) {
+    std::fprintf(stderr, "cbk fsm-eval: %s has no \"fsm.transitions\" extra (not a TokFSM model)\n", path.c_str());
+    return false;
+  }
+  cbk_tensor_info t = sized<cbk_tensor_info>();
+  const void* data = nullptr;
+  if (cbk_status st = cbk_model_tensor_info(model, CBK_TENSORS_EXTRA, index, &t); st != CBK_STATUS_OK) {
+    api_failure("fsm-eval", st);
+    return false;
+  }
+  if (std::string(t.dtype) != "f32" || t.n_dims != 2 || t.shape[0] != t.shape[1]) {
+    std::fprintf(stderr, "cbk fsm-eval: \"fsm.transitions\" must be a square f32 matrix\n");
+    return false;
+  }
+  if (cbk_status st = cbk_model_tensor_data(model, CBK_TENSORS_EXTRA, index, &data, nullptr); st != CBK_STATUS_OK) {
+    api_failure("fsm-eval", st);
+    return false;
+  }
+  const char* why = "";
+  if (!make_fsm(static_cast<const float*>(data), static_cast<std::size_t>(t.shape[0]), f, &why)) {
+    std::fprintf(stderr, "cbk fsm-eval: %s\n", why);
+    return false;
+  }
+  return true;
+}
 
 int usage_error(const std::string& why) {
   std::fprintf(stderr, "cbk fsm-eval: %s\n%s", why.c_str(), kUsage);
@@ -249,40 +278,20 @@ int run_fsm_eval(const std::vector<std::string>& args) {
   if (model_path.empty()) return usage_error("no model given");
   opt.progress = CBK_ISATTY(CBK_STDERR_FD) != 0;
 
-  std::shared_ptr<const Model> model;
-  if (Error e = load_model_file(model_path, LoadOptions{}, &model); !e.ok()) {
-    std::fprintf(stderr, "cbk fsm-eval: %s: %s\n", status_name(e.status), e.message.c_str());
-    return kExitFailure;
-  }
-  const TensorView* t = model->find_extra("fsm.transitions");
-  if (t == nullptr) {
-    std::fprintf(stderr, "cbk fsm-eval: %s has no \"fsm.transitions\" extra (not a TokFSM model)\n",
-                 model_path.c_str());
-    return kExitFailure;
-  }
+  cbk_status st = CBK_STATUS_OK;
+  const cbk::model_ptr model = cbk::load_model(model_path.c_str(), nullptr, &st);
+  if (!model) return api_failure("fsm-eval", st);
   Fsm f;
-  const char* why = "";
-  if (t->dtype != DType::f32 || t->shape.size() != 2 || t->shape[0] != t->shape[1]) {
-    std::fprintf(stderr, "cbk fsm-eval: \"fsm.transitions\" must be a square f32 matrix\n");
-    return kExitFailure;
-  }
-  if (!make_fsm(t->f32(), static_cast<std::size_t>(t->shape[0]), &f, &why)) {
-    std::fprintf(stderr, "cbk fsm-eval: %s\n", why);
-    return kExitFailure;
-  }
-  const Architecture& arch = model->architecture();
+  if (!read_fsm(model.get(), model_path, &f)) return kExitFailure;
+  cbk_architecture arch = sized<cbk_architecture>();
+  if ((st = cbk_model_architecture(model.get(), &arch)) != CBK_STATUS_OK) return api_failure("fsm-eval", st);
   if (arch.vocab_size <= static_cast<std::uint32_t>(kBos) || arch.max_positions < 4) {
     std::fprintf(stderr, "cbk fsm-eval: the model needs a vocabulary of digits 0-9 and BOS = 10, and 4+ positions\n");
     return kExitFailure;
   }
-  std::shared_ptr<const PreparedModel> pm;
-  if (Error e = PreparedModel::prepare(model, &pm); !e.ok()) {
-    std::fprintf(stderr, "cbk fsm-eval: %s: %s\n", status_name(e.status), e.message.c_str());
-    return kExitFailure;
-  }
   EvalResult r;
-  if (Error e = evaluate(pm, f, opt, &r); !e.ok()) {
-    std::fprintf(stderr, "cbk fsm-eval: %s: %s\n", status_name(e.status), e.message.c_str());
+  if (Error e = evaluate(model.get(), f, opt, &r); !e.ok()) {
+    std::fprintf(stderr, "cbk fsm-eval: %s: %s\n", cbk_status_string(e.status), e.message.c_str());
     return kExitFailure;
   }
   if (json)

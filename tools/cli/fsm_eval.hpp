@@ -1,17 +1,23 @@
-// `cbk fsm-eval` internals: the evaluations that run the engine (fsm_eval_run.cpp) and their
+// `cbk fsm-eval` internals: the evaluations that run the model (fsm_eval_run.cpp, on cbk.h) and their
 // results, which fsm_eval.cpp prints as text or JSON. Statistics: fsm_eval_metrics.hpp.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <string>
 #include <vector>
 
-#include "runtime/engine/prepared_model.hpp"
-#include "runtime/status.hpp"
+#include "bindings/c/include/cbk.h"
 #include "tools/cli/fsm_eval_metrics.hpp"
 
 namespace cbk::cli::fsm {
+
+// A failed C API call: its status and message (taken on the thread that made the call).
+struct Error {
+  cbk_status status = CBK_STATUS_OK;
+  std::string message;
+  bool ok() const noexcept { return status == CBK_STATUS_OK; }
+};
 
 struct EvalOptions {
   std::size_t sequences = 2048;      // LM eval: fresh sequences from the FSM
@@ -65,8 +71,7 @@ struct EvalResult {
   SteerResult steer;
 };
 
-// Runs every evaluation. Errors come from the engine (out_of_memory, ...).
-Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
-               EvalResult* out);
+// Runs every evaluation on sessions of `model`. Errors come from the C API (out_of_memory, ...).
+Error evaluate(const cbk_model* model, const Fsm& fsm, const EvalOptions& opt, EvalResult* out);
 
 }  // namespace cbk::cli::fsm

@@ -11,9 +11,21 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/engine/sampler.hpp"
-
 namespace cbk::cli::fsm {
+
+// The seeded generator of every random choice: xoshiro256** seeded through splitmix64, the
+// algorithm of the engine's sampler RNG, so a seed gives the sequences it always gave. A copy,
+// because the C API only samples tokens (cbk_session_sample) and has no general generator.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 0) noexcept { reseed(seed); }
+  void reseed(std::uint64_t seed) noexcept;
+  std::uint64_t next() noexcept;
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+
+ private:
+  std::uint64_t s_[4];
+};
 
 inline constexpr std::int32_t kBos = 10;
 inline constexpr std::size_t kDigitStates = 100;  // every two-digit number is a possible next state
@@ -106,3 +118,8 @@ NeuronResult best_neuron(const float* acts, const std::vector<float>& sorted_col
                          std::size_t width, const std::vector<std::uint32_t>& state_rows, std::uint32_t hits);
 
 }  // namespace cbk::cli::fsm
+
+// tests/cli/test_fsm_metrics.cpp spells the generator cbk::Rng (it was the engine's class).
+namespace cbk {
+using Rng = cli::fsm::Rng;
+}  // namespace cbk

@@ -1,7 +1,7 @@
-// The engine-driven part of `cbk fsm-eval`: LM loss/accuracy and state-code statistics in one
-// batched-prefill pass over fresh FSM sequences, sampling, first-transition accuracy, steering.
-// Work items are spread over threads, one Session each; every item's randomness comes from its
-// own seed, so results do not depend on the thread count.
+// The model-driven part of `cbk fsm-eval`, on the C API: LM loss/accuracy and state-code statistics
+// in one batched-prefill pass over fresh FSM sequences, sampling, first-transition accuracy,
+// steering. Work items are spread over threads, one cbk_session each; every item's randomness
+// comes from its own seed, so results do not depend on the thread count.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -10,11 +10,30 @@
 #include <new>
 #include <thread>
 
-#include "runtime/engine/session.hpp"
+#include "bindings/c/include/cbk.hpp"
 #include "tools/cli/fsm_eval.hpp"
 
 namespace cbk::cli::fsm {
 namespace {
+
+// The status of a C API call made on this thread, with its message.
+Error check(cbk_status st) {
+  if (st == CBK_STATUS_OK) return Error();
+  return Error{st, cbk_last_error_message()};
+}
+
+// First index of the largest logit.
+std::int32_t argmax(const float* logits, std::size_t n) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if (logits[i] > logits[best]) best = i;
+  return static_cast<std::int32_t>(best);
+}
+
+struct ModelFacts {
+  const cbk_model* model = nullptr;
+  std::size_t vocab = 0;
+};
 
 // Independent streams from the user's seed (Rng seeds through splitmix64, so nearby seeds are fine).
 std::uint64_t stream(std::uint64_t seed, std::uint64_t which, std::uint64_t item = 0) {
@@ -36,26 +55,27 @@ struct Progress {
   }
 };
 
-// Runs fn(session, item) for items [0, n) on `threads` threads, each with its own Session.
+// Runs fn(session, thread, item) for items [0, n) on `threads` threads, each with its own session.
 // fn returns an Error; the first failure stops the remaining work and is returned.
 template <class Fn>
-Error parallel_items(const std::shared_ptr<const PreparedModel>& pm, const SessionOptions& so, unsigned threads,
-                     std::size_t n, Progress* progress, Fn fn) {
+Error parallel_items(const cbk_model* model, const cbk_session_params& sp, unsigned threads, std::size_t n,
+                     Progress* progress, Fn fn) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   const unsigned t_count = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, n)));
   std::vector<Error> errors(t_count);
   auto worker = [&](unsigned t) {
-    std::unique_ptr<Session> s;
-    if (Error e = Session::create(pm, so, &s); !e.ok()) {
-      errors[t] = e;
+    cbk_status st = CBK_STATUS_OK;
+    cbk::session_ptr s = cbk::create_session(model, &sp, &st);
+    if (!s) {
+      errors[t] = check(st);
       failed = true;
       return;
     }
     while (!failed) {
       const std::size_t i = next++;
       if (i >= n) break;
-      if (Error e = fn(*s, t, i); !e.ok()) {
+      if (Error e = fn(s.get(), t, i); !e.ok()) {
         errors[t] = e;
         failed = true;
         return;
@@ -69,7 +89,7 @@ Error parallel_items(const std::shared_ptr<const PreparedModel>& pm, const Sessi
     worker(0);
     for (auto& th : pool) th.join();
   } catch (const std::system_error&) {
-    return Error(Status::internal, "could not start a thread");
+    return Error{CBK_STATUS_INTERNAL, "could not start a thread"};
   }
   for (const Error& e : errors)
     if (!e.ok()) return e;
@@ -78,15 +98,17 @@ Error parallel_items(const std::shared_ptr<const PreparedModel>& pm, const Sessi
 
 // P(next state) after `prefix` (ending at a state's second digit): ten prefills of prefix + [a],
 // as cbk_reference.fsm.next_state_probs. The session's steering applies (absolute positions).
-Error next_state_distribution(Session& s, const std::vector<std::int32_t>& prefix, std::vector<double>* out) {
-  const std::size_t vocab = s.model().arch().vocab_size, p = prefix.size();
+Error next_state_distribution(cbk_session* s, std::size_t vocab, const std::vector<std::int32_t>& prefix,
+                              std::vector<double>* out) {
+  const std::size_t p = prefix.size();
   std::vector<std::int32_t> ids(prefix);
   ids.push_back(0);
   std::vector<float> logits(ids.size() * vocab), first(vocab), second(10 * vocab);
   for (std::int32_t a = 0; a < 10; ++a) {
     ids[p] = a;
-    s.reset();
-    if (Error e = s.prefill(ids.data(), ids.size(), logits.data()); !e.ok()) return e;
+    if (Error e = check(cbk_session_reset(s)); !e.ok()) return e;
+    if (Error e = check(cbk_session_prefill_logits(s, ids.data(), ids.size(), logits.data(), logits.size())); !e.ok())
+      return e;
     if (a == 0) std::copy_n(logits.data() + (p - 1) * vocab, vocab, first.data());
     std::copy_n(logits.data() + p * vocab, vocab, second.data() + static_cast<std::size_t>(a) * vocab);
   }
@@ -106,13 +128,16 @@ struct CodeData {
   std::size_t per_seq = 0, rows = 0;
   std::vector<std::int32_t> states;                 // [rows]
   std::vector<std::vector<std::int32_t>> ids;       // [book][rows x k]
-  std::vector<std::vector<float>> acts;             // [book][rows x d_model]: MLP output before the codebook
+  std::size_t width = 0;                            // floats per MLP capture row (d_model)
+  std::vector<std::vector<float>> acts;             // [book][rows x width]: MLP output before the codebook
 };
 
-Error lm_and_codes(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
-                   std::size_t seq_len, const std::vector<MlpBook>& books, LmResult* lm, CodeData* cd) {
-  const Architecture& a = pm->arch();
-  const std::size_t vocab = a.vocab_size, d = a.d_model, n = opt.sequences;
+Error lm_and_codes(const ModelFacts& m, const Fsm& fsm, const EvalOptions& opt, std::size_t seq_len,
+                   const std::vector<MlpBook>& books, LmResult* lm, CodeData* cd) {
+  std::size_t d = 0;
+  if (Error e = check(cbk_model_site_width(m.model, CBK_SITE_MLP, &d)); !e.ok()) return e;
+  const std::size_t vocab = m.vocab, n = opt.sequences;
+  cd->width = d;
   const std::size_t n_code = std::min(opt.code_sequences, n);
   std::vector<std::vector<std::int32_t>> seqs(n), trajs(n);
   Rng rng(stream(opt.seed, 1));
@@ -133,43 +158,48 @@ Error lm_and_codes(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fs
   const unsigned threads = std::max(1u, opt.threads);
   std::vector<std::vector<float>> logits(threads, std::vector<float>(seq_len * vocab));
   std::vector<std::vector<std::vector<float>>> cap(threads, std::vector<std::vector<float>>(books.size()));
-  SessionOptions so;
-  so.trace = !books.empty();
-  so.prefill_chunk = static_cast<std::uint32_t>(seq_len);
-  so.max_context = static_cast<std::uint32_t>(seq_len);
+  cbk_session_params sp = cbk_session_default_params();
+  sp.trace = books.empty() ? 0 : 1;
+  sp.prefill_chunk = static_cast<std::uint32_t>(seq_len);
+  sp.max_context = static_cast<std::uint32_t>(seq_len);
   Progress prog;
   prog.on = opt.progress;
   prog.what = "LM eval, sequences";
   prog.total = n;
-  Error e = parallel_items(pm, so, threads, n, &prog, [&](Session& s, unsigned t, std::size_t i) {
+  Error e = parallel_items(m.model, sp, threads, n, &prog, [&](cbk_session* s, unsigned t, std::size_t i) {
     const bool codes = i < n_code && !books.empty();
     if (codes && cap[t][0].empty()) {  // first code sequence on this thread: install the captures
-      std::vector<ActivationCapture> list;
       for (std::size_t b = 0; b < books.size(); ++b) {
         cap[t][b].assign(seq_len * d, 0.0f);
-        list.push_back({books[b].layer, CodebookSite::mlp, cap[t][b].data(), seq_len});
+        if (Error ce = check(cbk_session_set_capture(s, books[b].layer, CBK_SITE_MLP, cap[t][b].data(), seq_len));
+            !ce.ok())
+          return ce;
       }
-      if (Error ce = s.set_captures(list); !ce.ok()) return ce;
     }
-    s.reset();
+    if (Error re = check(cbk_session_reset(s)); !re.ok()) return re;
     const auto& ids = seqs[i];
     float* lg = logits[t].data();
-    if (Error pe = s.prefill(ids.data(), ids.size(), lg); !pe.ok()) return pe;
+    if (Error pe = check(cbk_session_prefill_logits(s, ids.data(), ids.size(), lg, logits[t].size())); !pe.ok())
+      return pe;
     std::vector<double> prob(vocab);
     for (std::size_t p = 0; p + 1 < ids.size(); ++p) {
       const float* row = lg + p * vocab;
       softmax(row, vocab, prob.data());
       seq_loss[i] -= std::log(std::max(prob[static_cast<std::size_t>(ids[p + 1])], 1e-300));
-      seq_correct[i] += argmax_token(row, vocab) == ids[p + 1];
+      seq_correct[i] += argmax(row, vocab) == ids[p + 1];
     }
     if (!codes) return Error();
     for (std::size_t j = 0; j < cd->per_seq; ++j) {
       const std::size_t p = 2 * (j + 1), r = i * cd->per_seq + j;
       cd->states[r] = trajs[i][(p - 1) / 2];
       for (std::size_t b = 0; b < books.size(); ++b) {
-        const std::size_t slots = s.trace_slots(books[b].codebook), k = books[b].k;
-        const std::int32_t* tr = s.trace_ids(books[b].codebook, 0) + p * slots;
-        std::copy_n(tr, k, cd->ids[b].data() + r * k);
+        const std::int32_t* trace = nullptr;
+        std::size_t trace_rows = 0, slots = 0;
+        if (Error te = check(cbk_session_trace(s, books[b].codebook, 0, &trace, nullptr, &trace_rows, &slots));
+            !te.ok())
+          return te;
+        const std::size_t k = books[b].k;
+        std::copy_n(trace + p * slots, k, cd->ids[b].data() + r * k);
         std::copy_n(cap[t][b].data() + p * d, d, cd->acts[b].data() + r * d);
       }
     }
@@ -185,8 +215,8 @@ Error lm_and_codes(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fs
   return Error();
 }
 
-void state_codes(const Fsm& fsm, const std::vector<MlpBook>& books, const CodeData& cd, std::size_t d,
-                 CodesResult* out) {
+void state_codes(const Fsm& fsm, const std::vector<MlpBook>& books, const CodeData& cd, CodesResult* out) {
+  const std::size_t d = cd.width;
   out->positions = cd.rows;
   std::vector<std::vector<std::uint32_t>> rows_of(fsm.n);
   for (std::size_t r = 0; r < cd.rows; ++r)
@@ -225,8 +255,8 @@ void state_codes(const Fsm& fsm, const std::vector<MlpBook>& books, const CodeDa
       out->best_layer = static_cast<int>(i);
 }
 
-Error steering(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
-               const CodesResult& codes, SteerResult* out) {
+Error steering(const ModelFacts& m, const Fsm& fsm, const EvalOptions& opt, const CodesResult& codes,
+               SteerResult* out) {
   // Targets b: states with a best code in every MLP codebook (all of them are forced).
   std::vector<std::int32_t> targets;
   for (std::size_t s = 0; s < fsm.n; ++s) {
@@ -247,24 +277,22 @@ Error steering(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, c
   prog.on = opt.progress;
   prog.what = "steering, pairs";
   prog.total = pairs.size();
-  SessionOptions so;
-  so.max_context = 4;
-  Error e = parallel_items(pm, so, opt.threads, pairs.size(), &prog, [&](Session& s, unsigned, std::size_t i) {
+  cbk_session_params sp = cbk_session_default_params();
+  sp.max_context = 4;
+  Error e = parallel_items(m.model, sp, opt.threads, pairs.size(), &prog, [&](cbk_session* s, unsigned, std::size_t i) {
     const auto [a, b] = pairs[i];
     const std::vector<std::int32_t> prefix = state_prefix(a);
-    if (Error pe = s.set_steering(Steering{}); !pe.ok()) return pe;
-    if (Error pe = next_state_distribution(s, prefix, &plain[i]); !pe.ok()) return pe;
-    Steering st;  // b's best code in every slot of every MLP codebook, at a's second digit only
+    if (Error pe = check(cbk_steer_clear(s)); !pe.ok()) return pe;
+    if (Error pe = next_state_distribution(s, m.vocab, prefix, &plain[i]); !pe.ok()) return pe;
+    // b's best code in every slot of every MLP codebook (all groups), at a's second digit only.
+    const auto last = static_cast<std::uint32_t>(prefix.size() - 1);
+    const cbk_positions at{CBK_POSITIONS_RANGE, last, last + 1};
     for (const LayerCodes& L : codes.layers) {
-      ForceCode f;
-      f.target = {L.layer, CodebookSite::mlp, -1};
-      f.code = L.best[static_cast<std::size_t>(b)].code;
-      f.positions = PositionSet::single(static_cast<std::uint32_t>(prefix.size() - 1));
-      f.mode = ForceCode::SlotMode::all;
-      st.forces.push_back(f);
+      const cbk_target target{L.layer, CBK_SITE_MLP, -1};
+      const std::int32_t code = L.best[static_cast<std::size_t>(b)].code;
+      if (Error pe = check(cbk_steer_force(s, &target, code, &at, CBK_FORCE_ALL, -1, 1.0f)); !pe.ok()) return pe;
     }
-    if (Error pe = s.set_steering(st); !pe.ok()) return pe;
-    return next_state_distribution(s, prefix, &steered[i]);
+    return next_state_distribution(s, m.vocab, prefix, &steered[i]);
   });
   if (!e.ok()) return e;
   Rng draw(stream(opt.seed, 5));
@@ -304,19 +332,23 @@ Error steering(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, c
 
 }  // namespace
 
-Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, const EvalOptions& opt,
-               EvalResult* out) {
+Error evaluate(const cbk_model* model, const Fsm& fsm, const EvalOptions& opt, EvalResult* out) {
   try {
-    const Architecture& a = pm->arch();
+    cbk_architecture a{};
+    a.struct_size = sizeof(a);
+    if (Error e = check(cbk_model_architecture(model, &a)); !e.ok()) return e;
+    const ModelFacts m{model, a.vocab_size};
     out->seq_len = std::min<std::size_t>(128, a.max_positions);
     std::vector<MlpBook> books;
-    for (std::size_t c = 0; c < pm->codebooks().size(); ++c) {
-      const PreparedCodebook& cb = pm->codebooks()[c];
-      if (cb.site == CodebookSite::mlp && cb.groups == 1) books.push_back({cb.layer, c, cb.codes, cb.k});
+    for (std::size_t c = 0; c < cbk_model_codebook_count(model); ++c) {
+      cbk_codebook_info cb{};
+      cb.struct_size = sizeof(cb);
+      if (Error e = check(cbk_model_codebook_info(model, c, &cb)); !e.ok()) return e;
+      if (cb.site == CBK_SITE_MLP && cb.groups == 1) books.push_back({cb.layer, c, cb.codes, cb.k});
     }
     CodeData cd;
     if (opt.sequences > 0)
-      if (Error e = lm_and_codes(pm, fsm, opt, out->seq_len, books, &out->lm, &cd); !e.ok()) return e;
+      if (Error e = lm_and_codes(m, fsm, opt, out->seq_len, books, &out->lm, &cd); !e.ok()) return e;
 
     // State accuracy: `samples` sequences of seq_len tokens sampled from BOS at temperature 1.
     std::vector<std::vector<std::int32_t>> trajs(opt.samples);
@@ -324,19 +356,20 @@ Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, c
     prog.on = opt.progress;
     prog.what = "sampling, sequences";
     prog.total = opt.samples;
-    SessionOptions so;
-    so.max_context = static_cast<std::uint32_t>(out->seq_len);
-    Error e = parallel_items(pm, so, opt.threads, opt.samples, &prog, [&](Session& s, unsigned, std::size_t i) {
-      s.reset();
-      s.reseed(stream(opt.seed, 2, i));
+    cbk_session_params sp = cbk_session_default_params();
+    sp.max_context = static_cast<std::uint32_t>(out->seq_len);
+    const cbk_sampling_params plain = cbk_sampling_default_params();  // temperature 1, no top-k/top-p
+    Error e = parallel_items(model, sp, opt.threads, opt.samples, &prog, [&](cbk_session* s, unsigned, std::size_t i) {
+      if (Error se = check(cbk_session_reset(s)); !se.ok()) return se;
+      if (Error se = check(cbk_session_set_seed(s, stream(opt.seed, 2, i))); !se.ok()) return se;
       std::vector<std::int32_t> toks{kBos};
-      if (Error se = s.prefill(toks.data(), 1); !se.ok()) return se;
+      if (Error se = check(cbk_session_prefill(s, toks.data(), 1)); !se.ok()) return se;
       while (toks.size() < out->seq_len) {
         std::int32_t next = 0;
-        if (Error se = s.sample(SamplingParams{1.0f, 0, 1.0f}, &next); !se.ok()) return se;
+        if (Error se = check(cbk_session_sample(s, &plain, &next)); !se.ok()) return se;
         toks.push_back(next);
         if (toks.size() < out->seq_len)
-          if (Error se = s.decode(next); !se.ok()) return se;
+          if (Error se = check(cbk_session_decode(s, next)); !se.ok()) return se;
       }
       trajs[i] = tokens_to_states(toks.data(), toks.size());
       return Error();
@@ -349,10 +382,11 @@ Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, c
     prog.what = "first transitions, states";
     prog.total = fsm.n;
     prog.done = 0;
-    so.max_context = 4;
-    e = parallel_items(pm, so, opt.threads, fsm.n, &prog, [&](Session& s, unsigned, std::size_t i) {
+    sp.max_context = 4;
+    e = parallel_items(model, sp, opt.threads, fsm.n, &prog, [&](cbk_session* s, unsigned, std::size_t i) {
       std::vector<double> probs;
-      if (Error pe = next_state_distribution(s, state_prefix(static_cast<std::int32_t>(i)), &probs); !pe.ok())
+      if (Error pe = next_state_distribution(s, m.vocab, state_prefix(static_cast<std::int32_t>(i)), &probs);
+          !pe.ok())
         return pe;
       overlap[i] = top_successor_overlap(fsm, static_cast<std::int32_t>(i), probs);
       return Error();
@@ -362,15 +396,15 @@ Error evaluate(const std::shared_ptr<const PreparedModel>& pm, const Fsm& fsm, c
 
     if (!books.empty() && cd.rows > 0) {
       out->has_codes = true;
-      state_codes(fsm, books, cd, a.d_model, &out->codes);
+      state_codes(fsm, books, cd, &out->codes);
       if (opt.pairs > 0) {
-        if (Error se = steering(pm, fsm, opt, out->codes, &out->steer); !se.ok()) return se;
+        if (Error se = steering(m, fsm, opt, out->codes, &out->steer); !se.ok()) return se;
         out->has_steering = out->steer.pairs > 0;
       }
     }
     return Error();
   } catch (const std::bad_alloc&) {
-    return Error(Status::out_of_memory, "fsm-eval: out of memory");
+    return Error{CBK_STATUS_OUT_OF_MEMORY, "fsm-eval: out of memory"};
   }
 }
 
