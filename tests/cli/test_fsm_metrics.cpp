@@ -40,7 +40,7 @@ TEST_CASE("the FSM is normalised and bad matrices are refused", "[fsm]") {
 
 TEST_CASE("sampled sequences are BOS + the digits of a valid trajectory", "[fsm]") {
   const Fsm f = tiny();
-  cbk::Rng rng(5);
+  cbk::cli::fsm::Rng rng(5);
   std::vector<std::int32_t> traj;
   const auto toks = sample_sequence(f, rng, 128, &traj);
   REQUIRE(toks.size() == 128);

@@ -118,8 +118,3 @@ NeuronResult best_neuron(const float* acts, const std::vector<float>& sorted_col
                          std::size_t width, const std::vector<std::uint32_t>& state_rows, std::uint32_t hits);
 
 }  // namespace cbk::cli::fsm
-
-// tests/cli/test_fsm_metrics.cpp spells the generator cbk::Rng (it was the engine's class).
-namespace cbk {
-using Rng = cli::fsm::Rng;
-}  // namespace cbk

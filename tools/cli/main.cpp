@@ -17,9 +17,7 @@ constexpr const char* kUsage =
     "  codes MODEL.cbk ... CORPUS top contexts of one code over a corpus\n"
     "  search MODEL.cbk REGEX CORPUS  codes ranked by precision/recall for a regex\n"
     "  bench MODEL.cbk           prefill and decode speed\n"
-#ifdef CBK_CLI_HAS_FSM_EVAL
     "  fsm-eval MODEL.cbk ...    TokFSM metrics: LM, state accuracy, state codes, steering\n"
-#endif
     "  help                      this text\n"
     "  --version                 print the version\n"
     "Run 'cbk COMMAND --help' for the options of a command.\n";
@@ -40,9 +38,7 @@ int main(int argc, char** argv) {
     if (command == "codes") return cbk::cli::run_codes(args);
     if (command == "search") return cbk::cli::run_search(args);
     if (command == "bench") return cbk::cli::run_bench(args);
-#ifdef CBK_CLI_HAS_FSM_EVAL
     if (command == "fsm-eval") return cbk::cli::run_fsm_eval(args);
-#endif
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return cbk::cli::kExitOk;
