@@ -22,9 +22,11 @@ using cbk_test::Json;
 
 constexpr float kScoreTolerance = 1e-4f;
 
+// CBK_PARITY_CASES overrides the compiled-in path; the WASM build cannot see the environment
+// (Emscripten programs get their own), so the default must be absolute.
 std::string cases_dir() {
   const char* dir = std::getenv("CBK_PARITY_CASES");
-  return dir ? dir : "tests/parity/cases";
+  return dir ? dir : CBK_PARITY_CASES_DEFAULT;
 }
 
 std::vector<std::string> case_names(const std::string& prefix) {

@@ -6,18 +6,9 @@
 #include <thread>
 #include <vector>
 
-#if defined(_WIN32)
-#include <io.h>
-#define CBK_ISATTY _isatty
-#define CBK_STDERR_FD 2
-#else
-#include <unistd.h>
-#define CBK_ISATTY isatty
-#define CBK_STDERR_FD STDERR_FILENO
-#endif
-
 #include "bindings/c/include/cbk.hpp"
 #include "tools/cli/api_util.hpp"
+#include "tools/cli/progress.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/fsm_eval.hpp"
 #include "tools/cli/json_writer.hpp"
@@ -276,7 +267,7 @@ int run_fsm_eval(const std::vector<std::string>& args) {
     }
   }
   if (model_path.empty()) return usage_error("no model given");
-  opt.progress = CBK_ISATTY(CBK_STDERR_FD) != 0;
+  opt.progress = stderr_is_terminal();
 
   cbk_status st = CBK_STATUS_OK;
   const cbk::model_ptr model = cbk::load_model(model_path.c_str(), nullptr, &st);

@@ -15,8 +15,16 @@
 
 namespace cbk::cli {
 
+bool stderr_is_terminal() {
+#if defined(__EMSCRIPTEN__)
+  return false;
+#else
+  return CBK_ISATTY(CBK_FILENO(stderr)) != 0;
+#endif
+}
+
 Progress::Progress(std::string label, std::size_t total)
-    : label_(std::move(label)), total_(total), tty_(CBK_ISATTY(CBK_FILENO(stderr)) != 0),
+    : label_(std::move(label)), total_(total), tty_(stderr_is_terminal()),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 Progress::~Progress() {

@@ -8,6 +8,10 @@
 
 namespace cbk::cli {
 
+// True when stderr is an interactive terminal. Always false under WebAssembly, where Node's
+// streams report themselves as terminals even when redirected.
+bool stderr_is_terminal();
+
 class Progress {
  public:
   Progress(std::string label, std::size_t total);
