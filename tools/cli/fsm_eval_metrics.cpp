@@ -7,36 +7,6 @@
 
 namespace cbk::cli::fsm {
 
-namespace {
-
-std::uint64_t splitmix64(std::uint64_t* x) noexcept {
-  std::uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
-}  // namespace
-
-void Rng::reseed(std::uint64_t seed) noexcept {
-  std::uint64_t x = seed;
-  for (std::uint64_t& s : s_) s = splitmix64(&x);
-}
-
-std::uint64_t Rng::next() noexcept {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
 bool Fsm::is_edge(std::int32_t a, std::int32_t b) const noexcept {
   if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n || static_cast<std::size_t>(b) >= n) return false;
   return p[static_cast<std::size_t>(a) * n + static_cast<std::size_t>(b)] > 0.0;

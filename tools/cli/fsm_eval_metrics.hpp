@@ -9,22 +9,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 namespace cbk::cli::fsm {
 
-// The seeded generator of every random choice: xoshiro256** seeded through splitmix64, the
-// algorithm of the engine's sampler RNG, so a seed gives the sequences it always gave. A copy,
-// because the C API only samples tokens (cbk_session_sample) and has no general generator.
+// The seeded generator of every random choice. std::mt19937_64's output is fixed bit for bit by the
+// C++ standard, and uniform() is our own conversion (std:: distributions differ between standard
+// libraries), so a seed gives the same figures on every platform.
 class Rng {
  public:
-  explicit Rng(std::uint64_t seed = 0) noexcept { reseed(seed); }
-  void reseed(std::uint64_t seed) noexcept;
-  std::uint64_t next() noexcept;
-  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  explicit Rng(std::uint64_t seed = 0) noexcept : engine_(seed) {}
+  double uniform() noexcept { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }  // [0, 1)
 
  private:
-  std::uint64_t s_[4];
+  std::mt19937_64 engine_;
 };
 
 inline constexpr std::int32_t kBos = 10;

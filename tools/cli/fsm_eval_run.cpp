@@ -35,7 +35,8 @@ struct ModelFacts {
   std::size_t vocab = 0;
 };
 
-// Independent streams from the user's seed (Rng seeds through splitmix64, so nearby seeds are fine).
+// Independent streams from the user's seed: the odd multiplier spreads nearby seeds apart, and
+// mt19937_64's seeding recurrence decorrelates the remaining differences.
 std::uint64_t stream(std::uint64_t seed, std::uint64_t which, std::uint64_t item = 0) {
   return seed * 0x9E3779B97F4A7C15ull + (which << 40) + item;
 }
