@@ -96,15 +96,13 @@ bool next_special(const tok::TokenizerImpl& impl, std::string_view text, size_t 
 
 }  // namespace
 
-Tokenizer::Tokenizer(std::unique_ptr<tok::TokenizerImpl> impl) noexcept : impl_(std::move(impl)) {}
-Tokenizer::~Tokenizer() = default;
-
-Error Tokenizer::create_byte_bpe(std::vector<std::string> tokens, std::vector<std::string> merges,
-                                 SpecialTokens special, std::unique_ptr<Tokenizer>* out) {
-  if (out == nullptr) return Error(Status::invalid_argument, "create_byte_bpe: out is null");
+// Shared tail of the factories: build the implementation, check the special tokens against it,
+// and turn allocation failures into out_of_memory.
+template <class Build>
+Error Tokenizer::create_checked(Build build, SpecialTokens special, std::unique_ptr<Tokenizer>* out) {
   try {
     std::unique_ptr<tok::TokenizerImpl> impl;
-    Error err = tok::ByteBpe::create(std::move(tokens), std::move(merges), &impl);
+    Error err = build(&impl);
     if (!err.ok()) return err;
     err = tok::check_special(special, *impl);
     if (!err.ok()) return err;
@@ -118,23 +116,25 @@ Error Tokenizer::create_byte_bpe(std::vector<std::string> tokens, std::vector<st
   }
 }
 
+Tokenizer::Tokenizer(std::unique_ptr<tok::TokenizerImpl> impl) noexcept : impl_(std::move(impl)) {}
+Tokenizer::~Tokenizer() = default;
+
+Error Tokenizer::create_byte_bpe(std::vector<std::string> tokens, std::vector<std::string> merges,
+                                 SpecialTokens special, std::unique_ptr<Tokenizer>* out) {
+  if (out == nullptr) return Error(Status::invalid_argument, "create_byte_bpe: out is null");
+  return create_checked(
+      [&](std::unique_ptr<tok::TokenizerImpl>* impl) {
+        return tok::ByteBpe::create(std::move(tokens), std::move(merges), impl);
+      },
+      std::move(special), out);
+}
+
 Error Tokenizer::create_vocab(std::vector<std::string> tokens, SpecialTokens special,
                               std::unique_ptr<Tokenizer>* out) {
   if (out == nullptr) return Error(Status::invalid_argument, "create_vocab: out is null");
-  try {
-    std::unique_ptr<tok::TokenizerImpl> impl;
-    Error err = tok::VocabTokenizer::create(std::move(tokens), &impl);
-    if (!err.ok()) return err;
-    err = tok::check_special(special, *impl);
-    if (!err.ok()) return err;
-    impl->special = std::move(special);
-    out->reset(new Tokenizer(std::move(impl)));
-    return Error();
-  } catch (const std::bad_alloc&) {
-    return out_of_memory();
-  } catch (const std::length_error&) {
-    return out_of_memory();
-  }
+  return create_checked(
+      [&](std::unique_ptr<tok::TokenizerImpl>* impl) { return tok::VocabTokenizer::create(std::move(tokens), impl); },
+      std::move(special), out);
 }
 
 Error Tokenizer::encode(std::string_view text, std::vector<int32_t>* ids, EncodeOptions options) const {

@@ -77,6 +77,8 @@ class Tokenizer {
 
  private:
   explicit Tokenizer(std::unique_ptr<tok::TokenizerImpl> impl) noexcept;
+  template <class Build>
+  static Error create_checked(Build build, SpecialTokens special, std::unique_ptr<Tokenizer>* out);
   std::unique_ptr<tok::TokenizerImpl> impl_;
 };
 
