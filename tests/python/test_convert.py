@@ -72,7 +72,9 @@ def read_cbk(path):
                 extra={md.Extra(i).Key().decode(): md.Extra(i).Value().decode() for i in range(md.ExtraLength())})
     g = m.Generation()
     gen = dict(max_new_tokens=g.MaxNewTokens(), temperature=g.Temperature(), top_k=g.TopK(), top_p=g.TopP())
-    return dict(arch=arch, tensors=tensors, codebooks=codebooks, tokenizer=tok, metadata=meta, generation=gen)
+    extras = {m.Extras(i).Name().decode(): tensor(m.Extras(i))[0] for i in range(m.ExtrasLength())}
+    return dict(arch=arch, tensors=tensors, codebooks=codebooks, tokenizer=tok, metadata=meta, generation=gen,
+                extras=extras)
 
 
 # ---- the canonical mapping, written out independently of cbkconvert.keymap --------------------------
@@ -263,6 +265,22 @@ class ArchitectureAndTokenizer(unittest.TestCase):
         self.assertEqual(cbk["tokenizer"]["tokens"], [str(i) for i in range(10)] + ["<|endoftext|>"])
         self.assertEqual((cbk["tokenizer"]["bos"], cbk["tokenizer"]["add_bos"]), (10, True))
         self.assertEqual(cbk["arch"]["rotary_dims"], 8)
+        np.testing.assert_array_equal(cbk["extras"]["fsm.transitions"], np.full((100, 100), 0.1, np.float32))
+
+    def test_training_summary_becomes_metadata(self):
+        ckpt = build("gpt_neox")
+        summary = {"recipe": {"base_steps": 800, "ft_lr": 0.001}, "total_seconds": 1234.5,
+                   "metrics": {"final": {"loss": 1.25, "acc": 0.4512345678, "first_transition_acc": 0.97}}}
+        (ckpt / "training_summary.json").write_text(json.dumps(summary))
+        extra = read_cbk(run_convert(ckpt))["metadata"]["extra"]
+        self.assertEqual(json.loads(extra["training.summary"]), summary)
+        self.assertEqual(json.loads(extra["training.recipe"]), summary["recipe"])
+        self.assertEqual(extra["training.total_seconds"], "1234.5")
+        self.assertEqual((extra["training.final.loss"], extra["training.final.acc"]), ("1.25", "0.451235"))
+        self.assertNotIn("training.final.state_acc", extra)
+        (ckpt / "training_summary.json").write_text("[1, 2]")
+        with self.assertRaisesRegex(ConversionError, "training summary .* is not a JSON object"):
+            run_convert(ckpt)
 
     def test_byte_bpe_from_both_file_formats(self):
         vocab, merges = byte_bpe_vocab()

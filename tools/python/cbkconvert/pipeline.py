@@ -67,6 +67,26 @@ def generation_defaults(directory: str, overrides: Dict) -> Dict:
     return gen
 
 
+def _training_summary(checkpoint: str) -> Dict[str, str]:
+    """training_summary.json (written by tools/python/train_tokfsm.py) -> metadata entries: the whole
+    summary as JSON under "training.summary", plus its recipe, time and final metrics one key each so
+    that `cbk info` shows them without a JSON reader."""
+    path = os.path.join(checkpoint, "training_summary.json")
+    if not os.path.exists(path):
+        return {}
+    summary = _read_config(path, "training summary")
+    out = {"training.summary": json.dumps(summary, sort_keys=True)}
+    if isinstance(summary.get("recipe"), dict):
+        out["training.recipe"] = json.dumps(summary["recipe"], sort_keys=True)
+    if "total_seconds" in summary:
+        out["training.total_seconds"] = str(summary["total_seconds"])
+    final = summary.get("metrics", {}).get("final", {}) if isinstance(summary.get("metrics"), dict) else {}
+    for key in ("loss", "acc", "first_transition_acc", "state_acc"):
+        if isinstance(final.get(key), (int, float)):
+            out["training.final." + key] = "%.6g" % final[key]
+    return out
+
+
 def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, sites) -> Dict:
     extra = {"base_model_type": base_cfg.get("model_type"), "weights_file": weights_file,
              "codebook_dtype": opts.codebook_dtype}
@@ -77,6 +97,7 @@ def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, si
             extra["codebook." + key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     if base_cfg.get("_name_or_path"):
         extra["base_model"] = base_cfg["_name_or_path"]
+    extra.update(_training_summary(opts.checkpoint))
     at = sorted({s.site for s in sites}, key=[s.site for s in sites].index)
     name = opts.name or os.path.basename(os.path.normpath(opts.checkpoint))
     return {"name": name,

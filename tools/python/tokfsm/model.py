@@ -119,11 +119,10 @@ class Codebook(nn.Module):
 
 
 def first_argmax(scores: torch.Tensor) -> torch.Tensor:
-    """argmax over the last dim, ties to the lowest index (like cbk_reference and the C++ engine;
-    torch.argmax does not promise which of equal maxima it returns)."""
-    best = scores.max(dim=-1, keepdim=True).values
-    idx = torch.arange(scores.shape[-1], device=scores.device)
-    return torch.where(scores == best, idx, scores.shape[-1]).min(dim=-1).values
+    """argmax over the last dim, ties to the lowest index (like cbk_reference and the C++ engine).
+    torch documents that argmax returns the first of equal maxima, so no extra tie-breaking pass is
+    needed (that pass cost ~30 % of a fine-tune step)."""
+    return scores.argmax(dim=-1)
 
 
 def rotary_tables(shape: ModelShape, t: int, device=None) -> Tuple[torch.Tensor, torch.Tensor]:
