@@ -67,8 +67,16 @@ class FsmEvalJson(unittest.TestCase):
         st = o["steering"]
         self.assertEqual(st["pairs"], 20)
         self.assertEqual(st["forced_layers"], [0, 1, 2, 3])
-        for k in ("success", "success_expected", "jsd", "unsteered_success_expected", "unsteered_jsd"):
-            self.assertTrue(0 <= st[k] <= 1, k)
+        for mode in ("forced", "interchange", "unsteered"):
+            for k in ("success", "success_expected", "jsd"):
+                self.assertTrue(0 <= st[mode][k] <= 1, (mode, k))
+        self.assertEqual([p["patching"] for p in st["figure4"]],
+                         ["none", "l0_attn", "l1_mlp", "all_attn", "all_mlp", "all_attn_mlp"])
+        self.assertEqual(max(p["relative"] for p in st["figure4"]), 1.0)
+        for p in st["figure4"]:
+            self.assertTrue(0 <= p["jsd"] <= 1 and 0 <= p["relative"] <= 1, p)
+        # every codebook patched: only the token embedding of a's second digit still differs from b's run
+        self.assertLess(st["figure4"][-1]["relative"], st["figure4"][0]["relative"])
         self.assertEqual(set(o["targets"]), {"next_token_accuracy", "first_transition_accuracy",
                                              "best_code_precision", "steering_success"})
         self.assertFalse(o["all_targets_met"])  # random weights
@@ -105,10 +113,11 @@ class FsmEvalFlat(unittest.TestCase):
         # Steered or not, uniform over 100 numbers vs uniform over b's 10 successors.
         jsd = 0.5 * (0.1 * math.log2(0.01 / 0.055) + 0.9) + 0.5 * math.log2(0.1 / 0.055)
         st = o["steering"]
-        for k in ("jsd", "unsteered_jsd"):
-            self.assertAlmostEqual(st[k], jsd, places=6)
-        for k in ("success_expected", "unsteered_success_expected"):
-            self.assertAlmostEqual(st[k], 0.1, places=6)
+        for mode in ("forced", "interchange", "unsteered"):
+            self.assertAlmostEqual(st[mode]["jsd"], jsd, places=6)
+            self.assertAlmostEqual(st[mode]["success_expected"], 0.1, places=6)
+        # every next-token distribution is uniform, so no patching moves it
+        self.assertEqual([(p["jsd"], p["relative"]) for p in st["figure4"]], [(0.0, 0.0)] * 6)
 
 
 class FsmEvalErrors(unittest.TestCase):

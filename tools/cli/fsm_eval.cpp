@@ -94,7 +94,8 @@ std::vector<Target> targets(const EvalResult& r) {
   const double prec = L ? L->mean_precision : 0.0;
   t.push_back({"best_code_precision", prec, kTargetCodePrec, L != nullptr,
                L && prec >= kTargetCodePrec && prec > L->mean_neuron_precision});
-  t.push_back({"steering_success", r.steer.success, kTargetSteer, r.has_steering, r.steer.success >= kTargetSteer});
+  t.push_back({"steering_success", r.steer.forced.success, kTargetSteer, r.has_steering,
+               r.steer.forced.success >= kTargetSteer});
   return t;
 }
 
@@ -158,10 +159,18 @@ void write_json(const std::string& path, const Fsm& f, const EvalOptions& o, con
     j.begin_object().field("pairs", static_cast<std::uint64_t>(s.pairs));
     j.key("forced_layers").begin_array();
     for (std::uint32_t l : s.forced_layers) j.value(l);
-    j.end_array().field("forced_site", "mlp").field("forced_position", "last prompt token (second digit of a)")
-        .field("success", s.success).field("success_expected", s.success_expected).field("jsd", s.jsd)
-        .field("unsteered_success_expected", s.unsteered_success_expected).field("unsteered_jsd", s.unsteered_jsd)
-        .end_object();
+    j.end_array();
+    auto score = [&j](const char* name, const char* how, const SteerScore& sc) {
+      j.key(name).begin_object().field("intervention", how).field("success", sc.success)
+          .field("success_expected", sc.success_expected).field("jsd", sc.jsd).end_object();
+    };
+    score("forced", "b's best state code in every slot of every MLP codebook, at a's second digit", s.forced);
+    score("interchange", "b's own MLP codes (donor run [BOS b1 b2 d]) at a1, a2 and the next token d", s.interchange);
+    score("unsteered", "none", s.unsteered);
+    j.key("figure4").begin_array();  // the paper's patching conditions: next-token JSD at a's second digit
+    for (const PatchJsd& p : s.figure4)
+      j.begin_object().field("patching", p.name).field("jsd", p.jsd).field("relative", p.relative).end_object();
+    j.end_array().end_object();
   }
   j.key("paper").begin_object().field("next_token_accuracy", kPaperNextToken).field("state_accuracy", kPaperStateAcc)
       .field("first_transition_accuracy", kPaperFirst).field("best_code_precision", kPaperCodePrec)
@@ -208,13 +217,18 @@ void write_text(const std::string& path, const Fsm& f, const EvalOptions& o, con
   }
   if (r.has_steering) {
     const SteerResult& s = r.steer;
-    std::printf("\nsteering (%zu pairs; b's best code forced in the MLP codebooks of layers", s.pairs);
+    std::printf("\nsteering to state b (%zu random (a, b) pairs; prompt [BOS a]; MLP codebooks of layers", s.pairs);
     for (std::uint32_t l : s.forced_layers) std::printf(" %u", l);
-    std::printf(" at a's second digit)\n");
-    std::printf("%-38s %9.2f%%   (unsteered: n/a)\n", "next state is a successor of b", pct(s.success));
-    std::printf("%-38s %9.2f%%   (unsteered: %.2f%%)\n", "  expected", pct(s.success_expected),
-                pct(s.unsteered_success_expected));
-    std::printf("%-38s %10.4f   (unsteered: %.4f)\n", "normalised JSD to b's successors", s.jsd, s.unsteered_jsd);
+    std::printf(")\n%-44s %9s %9s %9s\n", "intervention", "success", "expected", "JSD");
+    const std::pair<const char*, const SteerScore*> rows[] = {
+        {"none", &s.unsteered},
+        {"b's best state code forced at a's 2nd digit", &s.forced},
+        {"b's own codes at a1, a2 and the next token", &s.interchange}};
+    for (const auto& [name, sc] : rows)
+      std::printf("%-44s %8.2f%% %8.2f%% %9.4f\n", name, pct(sc->success), pct(sc->success_expected), sc->jsd);
+    std::printf("(success: one sampled next state is a successor of b; JSD: next-state distribution vs b's row)\n");
+    std::printf("\npaper Figure 4: next-token JSD to b's own run after patching b's codes at a's 2nd digit\n");
+    for (const PatchJsd& p : s.figure4) std::printf("  %-14s %8.4f  relative %6.3f\n", p.name.c_str(), p.jsd, p.relative);
   }
   std::printf("\ntargets\n");
   for (const Target& t : targets(r))

@@ -52,13 +52,27 @@ struct CodesResult {
   int best_layer = -1;               // index into layers: highest mean best-code precision
 };
 
+// One steering condition over all pairs (means).
+struct SteerScore {
+  double success = 0.0;              // the sampled next state is a successor of b
+  double success_expected = 0.0;     // P(next state in successors(b))
+  double jsd = 0.0;                  // normalised JSD(next-state distribution, b's row), in bits
+};
+
+// One of the paper's Figure 4 patching conditions: next-token JSD to b's own run at a's second digit.
+struct PatchJsd {
+  std::string name;                  // none, l0_attn, l1_mlp, all_attn, all_mlp, all_attn_mlp
+  double jsd = 0.0;                  // mean JSD in bits
+  double relative = 0.0;             // jsd / the largest condition's (the figure's normalisation)
+};
+
 struct SteerResult {
   std::size_t pairs = 0;
   std::vector<std::uint32_t> forced_layers;
-  double success = 0.0;              // sampled next state is a successor of b
-  double success_expected = 0.0;     // P(next state in successors(b)), averaged
-  double jsd = 0.0;                  // normalised JSD(steered next-state distribution, b's row)
-  double unsteered_success_expected = 0.0, unsteered_jsd = 0.0;  // same prompts, no force
+  SteerScore forced;                 // b's best state code forced in every MLP codebook at a's second digit
+  SteerScore interchange;            // b's own MLP codes at a1, a2 and the next token (donor runs)
+  SteerScore unsteered;              // the same prompts, no intervention
+  std::vector<PatchJsd> figure4;
 };
 
 struct EvalResult {

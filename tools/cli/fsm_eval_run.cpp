@@ -256,6 +256,114 @@ void state_codes(const Fsm& fsm, const std::vector<MlpBook>& books, const CodeDa
       out->best_layer = static_cast<int>(i);
 }
 
+// A codebook group whose ids an interchange copies from a donor run.
+struct BookGroup {
+  std::size_t codebook;
+  cbk_target target;  // the same codebook as (layer, site, group)
+};
+
+// Every codebook group at `site` in `layers` (empty = all layers).
+std::vector<BookGroup> groups_at(const cbk_model* model, cbk_site site, const std::vector<std::uint32_t>& layers) {
+  std::vector<BookGroup> out;
+  for (std::size_t c = 0; c < cbk_model_codebook_count(model); ++c) {
+    cbk_codebook_info cb{};
+    cb.struct_size = sizeof(cb);
+    if (cbk_model_codebook_info(model, c, &cb) != CBK_STATUS_OK || cb.site != site) continue;
+    if (!layers.empty() && std::find(layers.begin(), layers.end(), cb.layer) == layers.end()) continue;
+    for (std::uint32_t g = 0; g < cb.groups; ++g) out.push_back({c, {cb.layer, site, static_cast<std::int32_t>(g)}});
+  }
+  return out;
+}
+
+// Adds interchanges to the session: at each position in [first, end), every group in `books` gets
+// the ids the donor session's trace holds there.
+Error interchange_from(cbk_session* s, const cbk_session* donor, const std::vector<BookGroup>& books,
+                       std::size_t first, std::size_t end) {
+  for (const BookGroup& bg : books)
+    for (std::size_t p = first; p < end; ++p) {
+      const std::int32_t* ids = nullptr;
+      std::size_t slots = 0;
+      if (Error e = check(cbk_session_codes(donor, bg.codebook, static_cast<std::uint32_t>(bg.target.group), p, &ids,
+                                            nullptr, &slots));
+          !e.ok())
+        return e;
+      if (Error e = check(cbk_steer_interchange(s, &bg.target, static_cast<std::uint32_t>(p), ids, slots)); !e.ok())
+        return e;
+    }
+  return Error();
+}
+
+// The paper's interchange over a whole state and its continuation: P(next state) after [BOS a1 a2]
+// where, for each first digit d, the MLP codes at a1, a2 and d are those of the donor run
+// [BOS b1 b2 d] (so every position keeps the codes b's own run would have).
+Error interchange_distribution(cbk_session* s, cbk_session* donor, std::size_t vocab, const std::vector<BookGroup>& mlp,
+                               std::int32_t a, std::int32_t b, std::vector<double>* out) {
+  std::vector<std::int32_t> ids = state_prefix(a), donor_ids = state_prefix(b);
+  ids.push_back(0);
+  donor_ids.push_back(0);
+  std::vector<float> logits(ids.size() * vocab), first(vocab), second(10 * vocab);
+  for (std::int32_t d = 0; d < 10; ++d) {
+    ids[3] = donor_ids[3] = d;
+    if (Error e = check(cbk_session_reset(donor)); !e.ok()) return e;
+    if (Error e = check(cbk_session_prefill(donor, donor_ids.data(), donor_ids.size())); !e.ok()) return e;
+    if (Error e = check(cbk_steer_clear(s)); !e.ok()) return e;
+    if (Error e = interchange_from(s, donor, mlp, 1, 4); !e.ok()) return e;
+    if (Error e = check(cbk_session_reset(s)); !e.ok()) return e;
+    if (Error e = check(cbk_session_prefill_logits(s, ids.data(), ids.size(), logits.data(), logits.size())); !e.ok())
+      return e;
+    if (d == 0) std::copy_n(logits.data() + 2 * vocab, vocab, first.data());
+    std::copy_n(logits.data() + 3 * vocab, vocab, second.data() + static_cast<std::size_t>(d) * vocab);
+  }
+  *out = next_state_probs(first.data(), second.data(), vocab);
+  return Error();
+}
+
+// The next-token distribution at a's second digit after [BOS a1 a2] with the codes of `books`
+// at that position taken from b's run [BOS b1 b2] (the paper's Figure 4 patching).
+Error patched_next_token(cbk_session* s, const cbk_session* donor, std::size_t vocab, const std::vector<BookGroup>& books,
+                         std::int32_t a, std::vector<double>* out) {
+  const std::vector<std::int32_t> ids = state_prefix(a);
+  std::vector<float> logits(ids.size() * vocab);
+  if (Error e = check(cbk_steer_clear(s)); !e.ok()) return e;
+  if (Error e = interchange_from(s, donor, books, 2, 3); !e.ok()) return e;
+  if (Error e = check(cbk_session_reset(s)); !e.ok()) return e;
+  if (Error e = check(cbk_session_prefill_logits(s, ids.data(), ids.size(), logits.data(), logits.size())); !e.ok())
+    return e;
+  out->assign(vocab, 0.0);
+  softmax(logits.data() + 2 * vocab, vocab, out->data());
+  return Error();
+}
+
+// success / expected success / JSD of one next-state distribution against b's row.
+void score_steering(const Fsm& fsm, std::int32_t b, const std::vector<double>& dist, double u, SteerScore* acc) {
+  std::vector<double> truth(kDigitStates, 0.0);
+  for (std::int32_t c : fsm.succ[static_cast<std::size_t>(b)])
+    truth[static_cast<std::size_t>(c)] = fsm.p[static_cast<std::size_t>(b) * fsm.n + static_cast<std::size_t>(c)];
+  double total = 0.0, on_succ = 0.0;
+  for (std::size_t c = 0; c < kDigitStates; ++c) {
+    total += dist[c];
+    if (truth[c] > 0.0) on_succ += dist[c];
+  }
+  // One draw (u in [0, 1)) from the distribution renormalised over the 100 two-digit states.
+  double run = 0.0;
+  std::size_t pick = kDigitStates - 1;
+  for (std::size_t c = 0; c < kDigitStates; ++c)
+    if ((run += dist[c]) > u * total) {
+      pick = c;
+      break;
+    }
+  acc->success += truth[pick] > 0.0;
+  acc->success_expected += total > 0.0 ? on_succ / total : 0.0;
+  acc->jsd += jsd_normalised(dist, truth);
+}
+
+// Figure 4's patching conditions (the tokfsm tutorial's list), by site and layers.
+struct Patching {
+  const char* name;
+  bool attn, mlp;
+  std::vector<std::uint32_t> layers;  // empty = all
+};
+
 Error steering(const ModelFacts& m, const Fsm& fsm, const EvalOptions& opt, const CodesResult& codes,
                SteerResult* out) {
   // Targets b: states with a best code in every MLP codebook (all of them are forced).
@@ -273,19 +381,66 @@ Error steering(const ModelFacts& m, const Fsm& fsm, const EvalOptions& opt, cons
     pr.second = targets[static_cast<std::size_t>(uniform_int(rng, targets.size()))];
   }
   for (const LayerCodes& L : codes.layers) out->forced_layers.push_back(L.layer);
-  std::vector<std::vector<double>> steered(pairs.size()), plain(pairs.size());
+  const std::vector<BookGroup> mlp = groups_at(m.model, CBK_SITE_MLP, {});
+  std::vector<Patching> patchings = {{"l0_attn", true, false, {0}}, {"l1_mlp", false, true, {1}},
+                                     {"all_attn", true, false, {}}, {"all_mlp", false, true, {}},
+                                     {"all_attn_mlp", true, true, {}}};
+  std::vector<std::vector<BookGroup>> patch_books;
+  for (const Patching& pt : patchings) {
+    std::vector<BookGroup> bg;
+    if (pt.attn) bg = groups_at(m.model, CBK_SITE_ATTN_PREPROJ, pt.layers);
+    if (pt.mlp) {
+      const std::vector<BookGroup> more = groups_at(m.model, CBK_SITE_MLP, pt.layers);
+      bg.insert(bg.end(), more.begin(), more.end());
+    }
+    patch_books.push_back(std::move(bg));
+  }
+  const std::size_t n_patch = patchings.size();
+  std::vector<std::vector<double>> steered(pairs.size()), plain(pairs.size()), swapped(pairs.size());
+  std::vector<double> patch_jsd(pairs.size() * (n_patch + 1), 0.0);  // [pair][none, patchings...]
   Progress prog;
   prog.on = opt.progress;
   prog.what = "steering, pairs";
   prog.total = pairs.size();
   cbk_session_params sp = cbk_session_default_params();
   sp.max_context = 4;
-  Error e = parallel_items(m.model, sp, opt.threads, pairs.size(), &prog, [&](cbk_session* s, unsigned, std::size_t i) {
+  sp.trace = 1;
+  const unsigned threads = std::max(1u, opt.threads);
+  std::vector<cbk::session_ptr> donors(threads);
+  for (auto& d : donors) {
+    cbk_status st = CBK_STATUS_OK;
+    d = cbk::create_session(m.model, &sp, &st);
+    if (!d) return check(st);
+  }
+  Error e = parallel_items(m.model, sp, threads, pairs.size(), &prog, [&](cbk_session* s, unsigned t, std::size_t i) {
     const auto [a, b] = pairs[i];
     const std::vector<std::int32_t> prefix = state_prefix(a);
     if (Error pe = check(cbk_steer_clear(s)); !pe.ok()) return pe;
     if (Error pe = next_state_distribution(s, m.vocab, prefix, &plain[i]); !pe.ok()) return pe;
+    // Figure 4: next-token distributions at a's second digit against b's own, none and patched.
+    cbk_session* donor = donors[t].get();
+    const std::vector<std::int32_t> donor_prefix = state_prefix(b);
+    std::vector<float> donor_logits(donor_prefix.size() * m.vocab), own(prefix.size() * m.vocab);
+    if (Error pe = check(cbk_session_reset(donor)); !pe.ok()) return pe;
+    if (Error pe = check(cbk_session_prefill_logits(donor, donor_prefix.data(), donor_prefix.size(),
+                                                    donor_logits.data(), donor_logits.size()));
+        !pe.ok())
+      return pe;
+    std::vector<double> b_next(m.vocab), dist(m.vocab);
+    softmax(donor_logits.data() + 2 * m.vocab, m.vocab, b_next.data());
+    if (Error pe = check(cbk_session_reset(s)); !pe.ok()) return pe;
+    if (Error pe = check(cbk_session_prefill_logits(s, prefix.data(), prefix.size(), own.data(), own.size())); !pe.ok())
+      return pe;
+    softmax(own.data() + 2 * m.vocab, m.vocab, dist.data());
+    patch_jsd[i * (n_patch + 1)] = jsd_normalised(dist, b_next);
+    for (std::size_t c = 0; c < n_patch; ++c) {
+      if (Error pe = patched_next_token(s, donor, m.vocab, patch_books[c], a, &dist); !pe.ok()) return pe;
+      patch_jsd[i * (n_patch + 1) + 1 + c] = jsd_normalised(dist, b_next);
+    }
+    // b's whole-state interchange (MLP codebooks at a1, a2 and the next token).
+    if (Error pe = interchange_distribution(s, donor, m.vocab, mlp, a, b, &swapped[i]); !pe.ok()) return pe;
     // b's best code in every slot of every MLP codebook (all groups), at a's second digit only.
+    if (Error pe = check(cbk_steer_clear(s)); !pe.ok()) return pe;
     const auto last = static_cast<std::uint32_t>(prefix.size() - 1);
     const cbk_positions at{CBK_POSITIONS_RANGE, last, last + 1};
     for (const LayerCodes& L : codes.layers) {
@@ -293,41 +448,33 @@ Error steering(const ModelFacts& m, const Fsm& fsm, const EvalOptions& opt, cons
       const std::int32_t code = L.best[static_cast<std::size_t>(b)].code;
       if (Error pe = check(cbk_steer_force(s, &target, code, &at, CBK_FORCE_ALL, -1, 1.0f)); !pe.ok()) return pe;
     }
-    return next_state_distribution(s, m.vocab, prefix, &steered[i]);
+    Error r = next_state_distribution(s, m.vocab, prefix, &steered[i]);
+    if (Error pe = check(cbk_steer_clear(s)); !pe.ok()) return pe;
+    return r;
   });
   if (!e.ok()) return e;
   Rng draw(stream(opt.seed, 5));
+  SteerScore none;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     const std::int32_t b = pairs[i].second;
-    std::vector<double> truth(kDigitStates, 0.0);
-    for (std::int32_t c : fsm.succ[static_cast<std::size_t>(b)])
-      truth[static_cast<std::size_t>(c)] = fsm.p[static_cast<std::size_t>(b) * fsm.n + static_cast<std::size_t>(c)];
-    double total = 0.0, on_succ = 0.0, plain_succ = 0.0;
-    for (std::size_t c = 0; c < kDigitStates; ++c) {
-      total += steered[i][c];
-      if (truth[c] > 0.0) on_succ += steered[i][c], plain_succ += plain[i][c];
-    }
-    // One draw from the steered distribution renormalised over the 100 two-digit states.
-    const double u = draw.uniform() * total;
-    double acc = 0.0;
-    std::size_t pick = kDigitStates - 1;
-    for (std::size_t c = 0; c < kDigitStates; ++c)
-      if ((acc += steered[i][c]) > u) {
-        pick = c;
-        break;
-      }
-    out->success += truth[pick] > 0.0;
-    out->success_expected += total > 0.0 ? on_succ / total : 0.0;
-    double plain_total = 0.0;
-    for (double v : plain[i]) plain_total += v;
-    out->unsteered_success_expected += plain_total > 0.0 ? plain_succ / plain_total : 0.0;
-    out->jsd += jsd_normalised(steered[i], truth);
-    out->unsteered_jsd += jsd_normalised(plain[i], truth);
+    const double u1 = draw.uniform(), u2 = draw.uniform(), u3 = draw.uniform();
+    score_steering(fsm, b, steered[i], u1, &out->forced);
+    score_steering(fsm, b, swapped[i], u2, &out->interchange);
+    score_steering(fsm, b, plain[i], u3, &none);
   }
   const double k = static_cast<double>(pairs.size());
   out->pairs = pairs.size();
-  out->success /= k, out->success_expected /= k, out->jsd /= k;
-  out->unsteered_success_expected /= k, out->unsteered_jsd /= k;
+  for (SteerScore* sc : {&out->forced, &out->interchange, &none})
+    sc->success /= k, sc->success_expected /= k, sc->jsd /= k;
+  out->unsteered = none;
+  // Figure 4 normalises each condition's mean JSD by the largest one (in practice "none").
+  std::vector<double> mean(n_patch + 1, 0.0);
+  for (std::size_t i = 0; i < pairs.size(); ++i)
+    for (std::size_t c = 0; c <= n_patch; ++c) mean[c] += patch_jsd[i * (n_patch + 1) + c] / k;
+  const double top = *std::max_element(mean.begin(), mean.end());
+  out->figure4.push_back({"none", mean[0], top > 0.0 ? mean[0] / top : 0.0});
+  for (std::size_t c = 0; c < n_patch; ++c)
+    out->figure4.push_back({patchings[c].name, mean[c + 1], top > 0.0 ? mean[c + 1] / top : 0.0});
   return Error();
 }
 
