@@ -163,6 +163,50 @@ class CheckpointCrossCheck(unittest.TestCase):
         mine = evals.next_state_probs(self.model, pre, {(2, "mlp"): torch.tensor([[5]])}).numpy()
         np.testing.assert_allclose(want, mine[0], atol=1e-5)
 
+    def test_interchange_eval_matches_reference(self):
+        # Reference: donor run [BOS b1 b2 d], its MLP ids copied into [BOS a1 a2 d] at positions 1..3.
+        data = FsmData(seed=1)
+        a, b = np.array([42, 7]), np.array([13, 7])
+        want = np.zeros((2, 100))
+        for i in range(2):
+            first = None
+            for d in range(10):
+                donor = [BOS, b[i] // 10, b[i] % 10, d]
+                _, trace = full_forward(self.ref, donor)
+                spec = {"interventions": [{"op": "interchange", "layer": l, "site": "mlp", "group": 0, "position": p,
+                                           "ids": trace.ids(l, "mlp", 0)[p]} for l in range(4) for p in (1, 2, 3)]}
+                logits, _ = full_forward(self.ref, [BOS, a[i] // 10, a[i] % 10, d], Steering.from_json(spec))
+                probs = torch.softmax(logits, dim=-1).numpy()
+                first = probs[2, :10] if first is None else first
+                want[i, 10 * d:10 * d + 10] = first[d] * probs[3, :10]
+        got = evals.interchange_eval(self.model, data, a, b)
+        exp = evals._steer_scores(data, want, b, np.random.default_rng(3))
+        for k in ("success_expected", "jsd"):
+            self.assertAlmostEqual(got[k], exp[k], places=5)
+        # a == b: the donor codes are the run's own, so the distribution is the unsteered one
+        pre = torch.tensor([[BOS, 0, 7]])
+        plain = evals.next_state_probs(self.model, pre).numpy()
+        np.testing.assert_allclose(want[1], plain[0], atol=1e-5)
+
+    def test_figure4_patching_everything_leaves_only_the_embedding(self):
+        a, b = np.array([42, 7, 99]), np.array([13, 7, 98])
+        rows = {r["patching"]: r for r in evals.figure4_eval(self.model, a, b)}
+        self.assertEqual(list(rows), ["none", "l0_attn", "l1_mlp", "all_attn", "all_mlp", "all_attn_mlp"])
+        self.assertEqual(max(r["relative"] for r in rows.values()), 1.0)
+        self.assertGreater(rows["none"]["jsd"], rows["all_attn_mlp"]["jsd"])
+        # reference: the same patch via interchange ops on every codebook group at position 2
+        _, trace = full_forward(self.ref, [BOS, 1, 3])
+        spec = {"interventions": [{"op": "interchange", "layer": l, "site": site, "group": g, "position": 2,
+                                   "ids": trace.ids(l, site, g)[2]}
+                                  for l in range(4) for site, groups in (("attn_preproj", 4), ("mlp", 1))
+                                  for g in range(groups)]}
+        logits, _ = full_forward(self.ref, [BOS, 4, 2], Steering.from_json(spec))
+        b_logits, _ = full_forward(self.ref, [BOS, 1, 3])
+        p = torch.softmax(logits[2], -1).numpy()[None]
+        q = torch.softmax(b_logits[2], -1).numpy()[None]
+        only_first = evals.figure4_eval(self.model, a[:1], b[:1])
+        self.assertAlmostEqual(only_first[-1]["jsd"], float(evals.normalised_jsd(p, q)[0]), places=5)
+
     def test_kv_cache_decoding_matches_full_forward(self):
         ids = torch.from_numpy(self.toks[:2, :12])
         with torch.no_grad():

@@ -182,25 +182,6 @@ def normalised_jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * kl(p, m) + 0.5 * kl(q, m)
 
 
-@torch.no_grad()
-def in_context_state_codes(model: TokFsmModel) -> Dict[int, torch.Tensor]:
-    """Per MLP layer, the code each state s gets at its second digit in the prompt [BOS, s] (the
-    paper's interchange source: codes taken from a run that is in the target state)."""
-    states = torch.arange(100)
-    tr = Trace()
-    model(torch.stack([torch.full_like(states, BOS), states // 10, states % 10], dim=1), trace=tr)
-    return {l: tr.ids[(l, "mlp")][:, 2, 0, 0] for l in range(model.shape.n_layers)}
-
-
-@torch.no_grad()
-def in_context_state_codes_both_digits(model: TokFsmModel) -> Dict[int, torch.Tensor]:
-    """Like in_context_state_codes, for both digit positions: [100, 2, 1] per layer."""
-    states = torch.arange(100)
-    tr = Trace()
-    model(torch.stack([torch.full_like(states, BOS), states // 10, states % 10], dim=1), trace=tr)
-    return {l: tr.ids[(l, "mlp")][:, 1:3, :, 0] for l in range(model.shape.n_layers)}
-
-
 def steering_eval(model: TokFsmModel, data: FsmData, state_codes: Dict[int, torch.Tensor], n_pairs: int = 500,
                   layers: Optional[Sequence[int]] = None, seed: int = 2, force_positions=(-1,)) -> Dict[str, float]:
     """Prompt [BOS, a]; force b's state code in the MLP codebooks of `layers` (default all) at a's second digit.
@@ -225,6 +206,68 @@ def steering_eval(model: TokFsmModel, data: FsmData, state_codes: Dict[int, torc
             "unsteered_jsd": float(normalised_jsd(plain, true_b).mean())}
 
 
+def _states_prefix(states: np.ndarray, extra: Optional[np.ndarray] = None) -> torch.Tensor:
+    cols = [np.full(len(states), BOS), states // 10, states % 10] + ([] if extra is None else [extra])
+    return torch.from_numpy(np.stack(cols, axis=1).astype(np.int64))
+
+
+def _all_groups(model: TokFsmModel, sites, layers) -> List[tuple]:
+    return [(l, s) for l in layers for s in sites if model.codebook(l, s) is not None]
+
+
+@torch.no_grad()
+def interchange_eval(model: TokFsmModel, data: FsmData, a: np.ndarray, b: np.ndarray, seed: int = 3) -> Dict[str, float]:
+    """`cbk fsm-eval`'s "interchange" steering: prompt [BOS a1 a2], and for each next first digit d the
+    MLP codes at a1, a2 and d are those of the donor run [BOS b1 b2 d]."""
+    n = len(a)
+    d = np.tile(np.arange(10), n)
+    donor, target = _states_prefix(np.repeat(b, 10), d), _states_prefix(np.repeat(a, 10), d)
+    tr = Trace()
+    model(donor, trace=tr)
+    mask = torch.zeros(n * 10, 4, dtype=torch.bool)
+    mask[:, 1:4] = True
+    force = {key: (mask, tr.ids[key][..., 0]) for key in _all_groups(model, ("mlp",), range(model.shape.n_layers))}
+    probs = torch.softmax(model(target, force=force)[0], dim=-1)
+    first = probs[::10, 2, :10]
+    second = probs[:, 3, :10].reshape(n, 10, 10)
+    dist = (first[:, :, None] * second).reshape(n, 100).numpy()
+    return _steer_scores(data, dist, b, np.random.default_rng(seed))
+
+
+def _steer_scores(data: FsmData, dist: np.ndarray, b: np.ndarray, rng) -> Dict[str, float]:
+    true_b = data.fsm.transition_matrix[b]
+    succ_b = true_b > 0
+    norm = dist / dist.sum(1, keepdims=True)
+    draws = np.array([rng.choice(100, p=p) for p in norm])
+    return {"success": float(succ_b[np.arange(len(b)), draws].mean()),
+            "success_expected": float((norm * succ_b).sum(1).mean()),
+            "jsd": float(normalised_jsd(dist, true_b).mean())}
+
+
+FIGURE4 = (("l0_attn", ("attn_preproj",), (0,)), ("l1_mlp", ("mlp",), (1,)), ("all_attn", ("attn_preproj",), None),
+           ("all_mlp", ("mlp",), None), ("all_attn_mlp", ("attn_preproj", "mlp"), None))
+
+
+@torch.no_grad()
+def figure4_eval(model: TokFsmModel, a: np.ndarray, b: np.ndarray) -> List[Dict[str, float]]:
+    """The paper's Figure 4: patch b's codes (from the run [BOS b1 b2]) into [BOS a1 a2] at a's second
+    digit, for each condition; mean JSD (bits) of the next-token distribution to b's own, and that mean
+    relative to the largest condition's."""
+    tr = Trace()
+    b_next = torch.softmax(model(_states_prefix(b), trace=tr)[0][:, 2], dim=-1).numpy()
+    prefix = _states_prefix(a)
+    mask = torch.zeros(len(a), 3, dtype=torch.bool)
+    mask[:, 2] = True
+    rows = [("none", torch.softmax(model(prefix)[0][:, 2], dim=-1).numpy())]
+    for name, sites, layers in FIGURE4:
+        keys = _all_groups(model, sites, range(model.shape.n_layers) if layers is None else layers)
+        force = {key: (mask[..., None].expand(-1, -1, tr.ids[key].shape[2]), tr.ids[key][..., 0]) for key in keys}
+        rows.append((name, torch.softmax(model(prefix, force=force)[0][:, 2], dim=-1).numpy()))
+    means = [(name, float(normalised_jsd(p, b_next).mean())) for name, p in rows]
+    top = max(v for _, v in means)
+    return [{"patching": name, "jsd": v, "relative": v / top if top > 0 else 0.0} for name, v in means]
+
+
 def full_eval(model: TokFsmModel, seed: int = 12345, lm_seqs: int = 1024) -> Dict[str, object]:
     model.eval()
     data = FsmData(seed=seed)
@@ -237,9 +280,10 @@ def full_eval(model: TokFsmModel, seed: int = 12345, lm_seqs: int = 1024) -> Dic
         codes = sc.pop("_state_codes")
         res["state_codes"] = sc
         res["steering"] = steering_eval(model, data, codes)
-        res["steering_in_context_codes"] = steering_eval(model, data, in_context_state_codes(model))
-        res["steering_in_context_both_digits"] = steering_eval(
-            model, data, in_context_state_codes_both_digits(model), force_positions=(-2, -1))
+        rng = np.random.default_rng(seed + 7)
+        a, b = rng.integers(0, data.n_states, 500), rng.integers(0, data.n_states, 500)
+        res["steering_interchange"] = interchange_eval(model, data, a, b)
+        res["figure4"] = figure4_eval(model, a, b)
     return res
 
 
