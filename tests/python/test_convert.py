@@ -73,8 +73,17 @@ def read_cbk(path):
     g = m.Generation()
     gen = dict(max_new_tokens=g.MaxNewTokens(), temperature=g.Temperature(), top_k=g.TopK(), top_p=g.TopP())
     extras = {m.Extras(i).Name().decode(): tensor(m.Extras(i))[0] for i in range(m.ExtrasLength())}
+
+    def annotation(a):
+        ctx = [a.TopContexts(j) for j in range(a.TopContextsLength())]
+        return dict(codebook=a.Codebook(), group=a.Group(), code=a.Code(), label=a.Label().decode(),
+                    description=a.Description().decode(), frequency=a.Frequency(),
+                    top_contexts=[dict(tokens=[c.Tokens(t) for t in range(c.TokensLength())],
+                                       highlight=[c.Highlight().Start(), c.Highlight().End()]) for c in ctx])
+    annotations = [annotation(m.Annotations(i)) for i in range(m.AnnotationsLength())]
+    order = [dict(layer=m.Codebooks(i).Layer(), site=m.Codebooks(i).Site()) for i in range(m.CodebooksLength())]
     return dict(arch=arch, tensors=tensors, codebooks=codebooks, tokenizer=tok, metadata=meta, generation=gen,
-                extras=extras)
+                extras=extras, annotations=annotations, codebook_order=order)
 
 
 # ---- the canonical mapping, written out independently of cbkconvert.keymap --------------------------
@@ -281,6 +290,26 @@ class ArchitectureAndTokenizer(unittest.TestCase):
         (ckpt / "training_summary.json").write_text("[1, 2]")
         with self.assertRaisesRegex(ConversionError, "training summary .* is not a JSON object"):
             run_convert(ckpt)
+
+    def test_code_annotations(self):
+        ckpt = build("gpt_neox")  # codebooks at attn_preproj (4 groups) and mlp of 2 layers
+        note = {"layer": 1, "site": "mlp", "group": 0, "code": 3, "label": "state 42", "description": "d",
+                "frequency": 0.25, "top_contexts": [{"tokens": [10, 4, 2], "highlight": [2, 3]}]}
+        (ckpt / "code_annotations.json").write_text(json.dumps({"annotations": [
+            note, {"layer": 0, "site": "attn_preproj", "group": 3, "code": 0, "label": "x"}]}))
+        cbk = read_cbk(run_convert(ckpt))
+        where = {(c["layer"], c["site"]): i for i, c in enumerate(cbk["codebook_order"])}
+        first, second = cbk["annotations"]
+        self.assertEqual(first, {"codebook": where[(1, 2)], "group": 0, "code": 3, "label": "state 42",
+                                 "description": "d", "frequency": 0.25, "top_contexts": note["top_contexts"]})
+        self.assertEqual((second["codebook"], second["group"], second["label"], second["top_contexts"]),
+                         (where[(0, 0)], 3, "x", []))
+        for bad, msg in (({"layer": 5, "site": "mlp", "code": 0}, "layer 5 site mlp, which has no codebook"),
+                         ({"layer": 1, "site": "mlp", "code": 10 ** 6}, "out of range"),
+                         ({"layer": 1, "site": "mlp"}, "annotation 0 is malformed")):
+            (ckpt / "code_annotations.json").write_text(json.dumps({"annotations": [bad]}))
+            with self.assertRaisesRegex(ConversionError, msg):
+                run_convert(ckpt)
 
     def test_byte_bpe_from_both_file_formats(self):
         vocab, merges = byte_bpe_vocab()

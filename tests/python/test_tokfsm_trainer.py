@@ -15,6 +15,7 @@ from cbk_reference.fsm import BOS, TokFSM, next_state_probs as ref_next_state_pr
 from cbk_reference.model import full_forward
 from cbk_reference.steering import Steering
 from tokfsm import evals
+from tokfsm.annotate import state_code_annotations
 from tokfsm.data import FsmData, state_at_positions, tokens_from_states
 from tokfsm.export import load_trainer_model, save_checkpoint
 from tokfsm.kmeans import init_codebooks
@@ -206,6 +207,22 @@ class CheckpointCrossCheck(unittest.TestCase):
         q = torch.softmax(b_logits[2], -1).numpy()[None]
         only_first = evals.figure4_eval(self.model, a[:1], b[:1])
         self.assertAlmostEqual(only_first[-1]["jsd"], float(evals.normalised_jsd(p, q)[0]), places=5)
+
+    def test_state_code_annotations_agree_with_the_state_code_eval(self):
+        notes = state_code_annotations(self.model, n_seqs=64, min_precision=0.0, seed=31, batch=32)
+        codes, _, states = evals.collect_state_codes(self.model, FsmData(seed=31), n_seqs=64, batch=32)
+        for layer in range(4):
+            mine = {n["code"]: n for n in notes if n["layer"] == layer}
+            c, st = codes[layer].numpy(), states.numpy()
+            self.assertEqual(sorted(mine), sorted(set(c.tolist())))
+            for code, n in mine.items():
+                counts = np.bincount(st[c == code], minlength=100)
+                self.assertEqual(n["label"], "state %02d" % counts.argmax())
+                self.assertIn("precision %.1f%%" % (100 * counts.max() / counts.sum()), n["description"])
+                for ctx in n["top_contexts"]:
+                    self.assertEqual(ctx["highlight"][1], len(ctx["tokens"]))
+        strict = state_code_annotations(self.model, n_seqs=64, min_precision=0.9, seed=31, batch=32)
+        self.assertTrue(all(float(n["description"].split("precision ")[1].split("%")[0]) >= 90 for n in strict))
 
     def test_kv_cache_decoding_matches_full_forward(self):
         ids = torch.from_numpy(self.toks[:2, :12])

@@ -2,7 +2,7 @@
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -107,6 +107,39 @@ def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, si
             "converter": CONVERTER_NAME, "converter_version": CONVERTER_VERSION, "extra": extra}
 
 
+def read_annotations(checkpoint: str, codebooks) -> List[Dict]:
+    """code_annotations.json (optional): {"annotations": [{"layer", "site", "group", "code", "label",
+    "description", "frequency", "top_contexts": [{"tokens": [...], "highlight": [start, end]}]}]},
+    codebooks named by (layer, site) -> the writer's annotations, codebooks named by index."""
+    path = os.path.join(checkpoint, "code_annotations.json")
+    if not os.path.exists(path):
+        return []
+    entries = _read_config(path, "code annotations").get("annotations")
+    if not isinstance(entries, list):
+        raise ConversionError("%s: \"annotations\" must be a list" % path)
+    index = {(cb.layer, cb.site): i for i, cb in enumerate(codebooks)}
+    out = []
+    for n, a in enumerate(entries):
+        try:
+            where = (int(a["layer"]), str(a["site"]))
+            if where not in index:
+                raise ConversionError("%s: annotation %d names layer %d site %s, which has no codebook"
+                                      % (path, n, where[0], where[1]))
+            cb = codebooks[index[where]]
+            group, code = int(a.get("group", 0)), int(a["code"])
+            if not (0 <= group < cb.groups and 0 <= code < cb.codes):
+                raise ConversionError("%s: annotation %d: group %d / code %d out of range (%d groups, %d codes)"
+                                      % (path, n, group, code, cb.groups, cb.codes))
+            out.append({"codebook": index[where], "group": group, "code": code, "label": str(a.get("label", "")),
+                        "description": str(a.get("description", "")), "frequency": float(a.get("frequency", 0.0)),
+                        "top_contexts": [{"tokens": [int(t) for t in c["tokens"]],
+                                          "highlight": [int(c["highlight"][0]), int(c["highlight"][1])]}
+                                         for c in a.get("top_contexts", [])]})
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ConversionError("%s: annotation %d is malformed (%s: %s)" % (path, n, type(e).__name__, e))
+    return out
+
+
 def build_writer(opts: Options):
     """Everything but the final write: returns a filled cbkfile.CbkWriter."""
     from cbkfile import CbkWriter  # tools/python on sys.path (the CLI arranges it)
@@ -132,6 +165,7 @@ def build_writer(opts: Options):
                                  opts.add_bos)
     w.generation = generation_defaults(opts.checkpoint, opts.generation)
     w.metadata = _metadata(opts, cb_cfg, base_cfg, weights_file, sites)
+    w.annotations = read_annotations(opts.checkpoint, w.codebooks)
     fsm = os.path.join(opts.checkpoint, "fsm.npy")
     if os.path.exists(fsm):  # TokFSM repos ship the FSM transition matrix
         try:

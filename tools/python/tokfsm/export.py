@@ -6,6 +6,7 @@
     tokenizer.json, vocab.json, merges.txt, special_tokens_map.json   digit vocabulary
     fsm.npy              the 100x100 transition matrix (as the published TokFSM repo ships it)
     training_summary.json  recipe, times and metrics (read by the .cbk converter for metadata)
+    code_annotations.json  state codes (annotate.py; the converter stores them as code annotations)
 """
 
 from __future__ import annotations

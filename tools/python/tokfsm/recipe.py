@@ -4,7 +4,8 @@ Phases (each timed):
   base      train GPT-NeoX without codebooks (AdamW, warmup + cosine decay)
   init      add codebooks; k-means on the base model's LN'd activations at every site
   finetune  train everything: CE + aeloss, straight-through estimator
-  eval      full evaluation (evals.full_eval), export in the codebook-features layout
+  eval      full evaluation (evals.full_eval), export in the codebook-features layout, plus the
+            state-code annotations (annotate.py) that the converter stores in the .cbk file
 State is saved to OUT/resume.pt every `save_every` steps and at phase ends; rerunning resumes.
 """
 
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 
 from . import evals
 from .data import FsmData
+from .annotate import write_annotations
 from .export import save_checkpoint
 from .kmeans import init_codebooks
 from .model import CodebookSpec, ModelShape, TokFsmModel
@@ -219,6 +221,7 @@ class Run:
             self.log("final", **{k: v for k, v in final.items()})
             summary = self.summary()
             save_checkpoint(self.model, self.out, self.data.fsm.transition_matrix, summary)
+            write_annotations(self.model, self.out)
             self.phase = "done"
             self.save_state()
             self.log("exported", out=str(self.out), total_s=round(sum(self.times.values()), 1))
