@@ -218,7 +218,11 @@ class CheckpointCrossCheck(unittest.TestCase):
             for code, n in mine.items():
                 counts = np.bincount(st[c == code], minlength=100)
                 self.assertEqual(n["label"], "state %02d" % counts.argmax())
-                self.assertIn("precision %.1f%%" % (100 * counts.max() / counts.sum()), n["description"])
+                fired = int(n["description"].split("fired on ")[1].split(" ")[0])
+                self.assertGreaterEqual(fired, counts.sum())
+                self.assertAlmostEqual(n["frequency"] * 64 * 128, fired, places=6)  # 64 sequences x 128 tokens
+                self.assertIn("precision %.1f%%" % (100 * counts.max() / fired), n["description"])
+                self.assertIn("recall %.1f%%" % (100 * counts.max() / (st == counts.argmax()).sum()), n["description"])
                 for ctx in n["top_contexts"]:
                     self.assertEqual(ctx["highlight"][1], len(ctx["tokens"]))
         strict = state_code_annotations(self.model, n_seqs=64, min_precision=0.9, seed=31, batch=32)

@@ -5,8 +5,8 @@
 writes CKPT_DIR/code_annotations.json, which tools/python/convert.py stores in the .cbk file, so that
 `cbk generate --show-codes`, `cbk fsm-demo` and the browser demo can name a code ("state 42").
 
-A code is annotated when, at the positions where it fires on a state's second digit, one state
-accounts for at least `min_precision` of them (the paper's "state codes", §3.1). Each annotation
+A code is annotated when at least `min_precision` of the tokens it fires on are the second digit of
+one state (the paper's "state codes", §3.1). Each annotation
 keeps its precision and recall as a classifier of that state, how often it fires among all tokens,
 and up to three example contexts (the tokens before the firing position, which is highlighted).
 """
@@ -61,13 +61,13 @@ def state_code_annotations(model: TokFsmModel, n_seqs: int = 512, min_precision:
         for code in np.nonzero(joint[l].sum(1))[0]:
             row = joint[l][code]
             state = int(row.argmax())
-            precision = row[state] / row.sum()
+            precision = row[state] / fires[l][code]  # every token it fires on counts, BOS and first digits too
             if precision < min_precision:
                 continue
             recall = row[state] / max(1, per_state[state])
             out.append({"layer": l, "site": "mlp", "group": 0, "code": int(code), "label": "state %02d" % state,
-                        "description": "second digit of state %02d: precision %.1f%%, recall %.1f%% over %d positions"
-                                       % (state, 100 * precision, 100 * recall, int(row.sum())),
+                        "description": "second digit of state %02d: precision %.1f%%, recall %.1f%% (fired on %d tokens)"
+                                       % (state, 100 * precision, 100 * recall, int(fires[l][code])),
                         "frequency": float(fires[l][code] / tokens_seen),
                         "top_contexts": examples.get((l, int(code)), [])})
     return out
