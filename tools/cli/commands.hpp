@@ -18,5 +18,6 @@ int run_codes(const std::vector<std::string>& args);
 int run_search(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_fsm_eval(const std::vector<std::string>& args);  // tools/cli/fsm_eval.cpp, when built
+int run_fsm_demo(const std::vector<std::string>& args);  // tools/cli/fsm_demo.cpp
 
 }  // namespace cbk::cli

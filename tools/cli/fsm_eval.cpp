@@ -34,35 +34,6 @@ constexpr double kPaperNextToken = 0.4527, kPaperStateAcc = 0.6365, kPaperFirst 
 constexpr double kPaperCodePrec = 0.971, kPaperNeuronPrec = 0.705;
 constexpr double kTargetNextToken = 0.44, kTargetFirst = 0.95, kTargetCodePrec = 0.90, kTargetSteer = 0.80;
 
-// The FSM from the model's "fsm.transitions" extra; prints the reason and returns false if unusable.
-bool read_fsm(const cbk_model* model, const std::string& path, Fsm* f) {
-  size_t index = 0;
-  if (cbk_model_find_tensor(model, CBK_TENSORS_EXTRA, "fsm.transitions", &index) != CBK_STATUS_OK) {
-    std::fprintf(stderr, "cbk fsm-eval: %s has no \"fsm.transitions\" extra (not a TokFSM model)\n", path.c_str());
-    return false;
-  }
-  cbk_tensor_info t = sized<cbk_tensor_info>();
-  const void* data = nullptr;
-  if (cbk_status st = cbk_model_tensor_info(model, CBK_TENSORS_EXTRA, index, &t); st != CBK_STATUS_OK) {
-    api_failure("fsm-eval", st);
-    return false;
-  }
-  if (std::string(t.dtype) != "f32" || t.n_dims != 2 || t.shape[0] != t.shape[1]) {
-    std::fprintf(stderr, "cbk fsm-eval: \"fsm.transitions\" must be a square f32 matrix\n");
-    return false;
-  }
-  if (cbk_status st = cbk_model_tensor_data(model, CBK_TENSORS_EXTRA, index, &data, nullptr); st != CBK_STATUS_OK) {
-    api_failure("fsm-eval", st);
-    return false;
-  }
-  const char* why = "";
-  if (!make_fsm(static_cast<const float*>(data), static_cast<std::size_t>(t.shape[0]), f, &why)) {
-    std::fprintf(stderr, "cbk fsm-eval: %s\n", why);
-    return false;
-  }
-  return true;
-}
-
 int usage_error(const std::string& why) {
   std::fprintf(stderr, "cbk fsm-eval: %s\n%s", why.c_str(), kUsage);
   return kExitUsage;
@@ -238,6 +209,35 @@ void write_text(const std::string& path, const Fsm& f, const EvalOptions& o, con
 
 }  // namespace
 
+// The FSM from the model's "fsm.transitions" extra; prints the reason and returns false if unusable.
+bool fsm::read_fsm_extra(const cbk_model* model, const std::string& path, const char* verb, Fsm* f) {
+  size_t index = 0;
+  if (cbk_model_find_tensor(model, CBK_TENSORS_EXTRA, "fsm.transitions", &index) != CBK_STATUS_OK) {
+    std::fprintf(stderr, "cbk %s: %s has no \"fsm.transitions\" extra (not a TokFSM model)\n", verb, path.c_str());
+    return false;
+  }
+  cbk_tensor_info t = sized<cbk_tensor_info>();
+  const void* data = nullptr;
+  if (cbk_status st = cbk_model_tensor_info(model, CBK_TENSORS_EXTRA, index, &t); st != CBK_STATUS_OK) {
+    api_failure(verb, st);
+    return false;
+  }
+  if (std::string(t.dtype) != "f32" || t.n_dims != 2 || t.shape[0] != t.shape[1]) {
+    std::fprintf(stderr, "cbk %s: \"fsm.transitions\" must be a square f32 matrix\n", verb);
+    return false;
+  }
+  if (cbk_status st = cbk_model_tensor_data(model, CBK_TENSORS_EXTRA, index, &data, nullptr); st != CBK_STATUS_OK) {
+    api_failure(verb, st);
+    return false;
+  }
+  const char* why = "";
+  if (!make_fsm(static_cast<const float*>(data), static_cast<std::size_t>(t.shape[0]), f, &why)) {
+    std::fprintf(stderr, "cbk %s: %s\n", verb, why);
+    return false;
+  }
+  return true;
+}
+
 int run_fsm_eval(const std::vector<std::string>& args) {
   std::string model_path;
   bool json = false;
@@ -287,7 +287,7 @@ int run_fsm_eval(const std::vector<std::string>& args) {
   const cbk::model_ptr model = cbk::load_model(model_path.c_str(), nullptr, &st);
   if (!model) return api_failure("fsm-eval", st);
   Fsm f;
-  if (!read_fsm(model.get(), model_path, &f)) return kExitFailure;
+  if (!read_fsm_extra(model.get(), model_path, "fsm-eval", &f)) return kExitFailure;
   cbk_architecture arch = sized<cbk_architecture>();
   if ((st = cbk_model_architecture(model.get(), &arch)) != CBK_STATUS_OK) return api_failure("fsm-eval", st);
   if (arch.vocab_size <= static_cast<std::uint32_t>(kBos) || arch.max_positions < 4) {

@@ -85,6 +85,10 @@ struct EvalResult {
   SteerResult steer;
 };
 
+// The FSM from the model's "fsm.transitions" extra; prints "cbk VERB: why" and returns false if the
+// model has none or it is unusable. (fsm_eval.cpp)
+bool read_fsm_extra(const cbk_model* model, const std::string& path, const char* verb, Fsm* f);
+
 // Runs every evaluation on sessions of `model`. Errors come from the C API (out_of_memory, ...).
 Error evaluate(const cbk_model* model, const Fsm& fsm, const EvalOptions& opt, EvalResult* out);
 

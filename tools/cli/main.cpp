@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "  search MODEL.cbk REGEX CORPUS  codes ranked by precision/recall for a regex\n"
     "  bench MODEL.cbk           prefill and decode speed\n"
     "  fsm-eval MODEL.cbk ...    TokFSM metrics: LM, state accuracy, state codes, steering\n"
+    "  fsm-demo MODEL.cbk ...    TokFSM: tokens with their states and codes, then steered to another state\n"
     "  help                      this text\n"
     "  --version                 print the version\n"
     "Run 'cbk COMMAND --help' for the options of a command.\n";
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "search") return cbk::cli::run_search(args);
     if (command == "bench") return cbk::cli::run_bench(args);
     if (command == "fsm-eval") return cbk::cli::run_fsm_eval(args);
+    if (command == "fsm-demo") return cbk::cli::run_fsm_demo(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return cbk::cli::kExitOk;
