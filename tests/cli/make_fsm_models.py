@@ -1,6 +1,7 @@
 """TokFSM-shaped fixture models for the `cbk fsm-eval` tests, written with the Python writer.
 
-  OUT/fsm_random.cbk  random weights + the reference FSM in the "fsm.transitions" extra
+  OUT/fsm_random.cbk  random weights + the reference FSM in the "fsm.transitions" extra, and
+                      "state 42" annotations on a few MLP codes (STATE42)
   OUT/fsm_flat.cbk    the same with a zero LM head: every logit is 0, so the figures are known
                       exactly (loss ln 11, next-state distribution uniform over the 100 numbers)
   OUT/fsm_none.cbk    random weights, no extra (the error path)
@@ -25,8 +26,16 @@ def reference_fsm(n=100, edges=10, seed=42):
     return m / m.sum(axis=1, keepdims=True)
 
 
+# fsm-demo --mode force reads "state NN" annotations: state 42 gets two codes in each MLP codebook
+# (the more frequent one, 7 + layer, is the one forced) and layer 0 gets none.
+STATE42 = [(layer, code, freq) for layer in (1, 2, 3) for code, freq in ((7 + layer, 0.02), (30 + layer, 0.01))]
+
+
 def model(seed, fsm=None, zero_head=False):
     w = tokfsm_shaped_model(seed=seed, codes=64)
+    mlp = {cb.layer: i for i, cb in enumerate(w.codebooks) if cb.site == "mlp"}
+    w.annotations = [{"codebook": mlp[layer], "group": 0, "code": code, "label": "state 42", "frequency": freq}
+                     for layer, code, freq in STATE42]
     if zero_head:
         head = next(t for t in w.tensors if t.name == "lm_head.weight")
         head.data = bytes(len(head.data))

@@ -23,7 +23,8 @@ constexpr const char* kUsage =
     "                    [--samples N] [--seed S]\n"
     "  --prompt STATES  comma-separated FSM states, e.g. 7,23 (default: state 0 and its first successor)\n"
     "  --states N       states to continue greedily (default 3)\n"
-    "  --steer-to S     the state to steer to (default: the first state that does not follow the prompt)\n"
+    "  --steer-to S     the state to steer to (default: the first state that is neither in the prompt\n"
+    "                   nor a successor of its last state)\n"
     "  --mode M         force: S's annotated state code in every MLP codebook at the prompt's last token;\n"
     "                   interchange (default): every MLP code from the prompt's last state on is the one\n"
     "                   a run that was in state S selects (S's state codes, then S-plus-digit codes)\n"
@@ -271,9 +272,11 @@ int run_fsm_demo(const std::vector<std::string>& args) {
     if (s < 0 || static_cast<std::size_t>(s) >= f.n)
       return usage_error("fsm-demo", "prompt state " + std::to_string(s) + " is not a state of the FSM", kUsage);
   const std::int32_t last = o.prompt_states.back();
-  if (o.steer_to < 0)
+  if (o.steer_to < 0)  // a state the prompt neither visits nor can go to next
     for (std::int32_t s = 0; s < static_cast<std::int32_t>(f.n) && o.steer_to < 0; ++s)
-      if (s != last && !f.is_edge(last, s)) o.steer_to = s;
+      if (!f.is_edge(last, s) &&
+          std::find(o.prompt_states.begin(), o.prompt_states.end(), s) == o.prompt_states.end())
+        o.steer_to = s;
   if (static_cast<std::size_t>(o.steer_to) >= f.n) return usage_error("fsm-demo", "--steer-to is not a state", kUsage);
   const std::vector<std::int32_t> prompt = state_tokens(o.prompt_states);
   if (prompt.size() + 2 * o.states > 128) return usage_error("fsm-demo", "prompt plus --states exceed 128 tokens", kUsage);
