@@ -35,6 +35,16 @@ std::vector<CodebookRef> codebooks(const cbk_model* model) {
   return out;
 }
 
+std::string annotation_label(const cbk_model* model, std::size_t codebook, std::uint32_t group, std::int32_t code) {
+  std::size_t index = 0;
+  cbk_code_annotation note = sized<cbk_code_annotation>();
+  if (code < 0 || cbk_model_annotation_count(model) == 0 ||
+      cbk_model_find_annotation(model, codebook, group, static_cast<std::uint32_t>(code), &index) != CBK_STATUS_OK ||
+      cbk_model_annotation(model, index, &note) != CBK_STATUS_OK || !note.label)
+    return "";
+  return note.label;
+}
+
 std::string token_text(const cbk_model* model, std::int32_t id) {
   std::string s;
   if (detokenize(model, std::vector<std::int32_t>{id}, &s) != CBK_STATUS_OK) return "";

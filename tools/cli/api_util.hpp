@@ -31,6 +31,9 @@ struct CodebookRef {
 };
 std::vector<CodebookRef> codebooks(const cbk_model* model);
 
+// The label the file's annotations give (codebook, group, code); "" when there is none.
+std::string annotation_label(const cbk_model* model, std::size_t codebook, std::uint32_t group, std::int32_t code);
+
 // The bytes of one token ("" when the model has no tokenizer or the id is unknown).
 std::string token_text(const cbk_model* model, std::int32_t id);
 // Replaces invalid UTF-8 (a token boundary can split a character) with U+FFFD so JSON stays valid.

@@ -65,16 +65,6 @@ std::vector<MlpBook> mlp_books(const cbk_model* m) {
   return out;
 }
 
-std::string label_of(const cbk_model* m, std::size_t codebook, std::int32_t code) {
-  std::size_t index = 0;
-  cbk_code_annotation note = sized<cbk_code_annotation>();
-  if (code < 0 || cbk_model_annotation_count(m) == 0 ||
-      cbk_model_find_annotation(m, codebook, 0, static_cast<std::uint32_t>(code), &index) != CBK_STATUS_OK ||
-      cbk_model_annotation(m, index, &note) != CBK_STATUS_OK || !note.label)
-    return "";
-  return note.label;
-}
-
 // Per MLP codebook, the most frequent code annotated "state SS" (-1 where none is).
 std::vector<std::int32_t> annotated_state_codes(const cbk_model* m, const std::vector<MlpBook>& books, std::int32_t s) {
   char want[16];
@@ -207,7 +197,7 @@ void print_run(const cbk_model* m, const Fsm& f, const Run& r, const std::vector
     std::printf("  %3zu %5s  %-26s", p, r.tokens[p] == kBos ? "BOS" : std::to_string(r.tokens[p]).c_str(), what);
     if (p < r.codes.size())
       for (std::size_t b = 0; b < books.size(); ++b) {
-        const std::string label = label_of(m, books[b].codebook, r.codes[p][b]);
+        const std::string label = annotation_label(m, books[b].codebook, 0, r.codes[p][b]);
         const std::string cell = std::to_string(r.codes[p][b]) + (label.empty() ? "" : " (" + label + ")");
         std::printf(" %-15s", cell.c_str());
       }

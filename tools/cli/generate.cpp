@@ -155,18 +155,6 @@ void write_codes(JsonWriter& w, const cbk_session* s, const std::vector<Codebook
   w.end_array();
 }
 
-// The label the file's annotations give (codebook, group, code), or nullptr.
-const char* annotation_label(const cbk_model* m, std::size_t codebook, std::uint32_t group, std::int32_t code) {
-  std::size_t index = 0;
-  if (code < 0 || cbk_model_annotation_count(m) == 0 ||
-      cbk_model_find_annotation(m, codebook, group, static_cast<std::uint32_t>(code), &index) != CBK_STATUS_OK)
-    return nullptr;
-  cbk_code_annotation note{};
-  note.struct_size = sizeof(note);
-  if (cbk_model_annotation(m, index, &note) != CBK_STATUS_OK || !note.label || !*note.label) return nullptr;
-  return note.label;
-}
-
 void print_codes_text(const cbk_model* m, const cbk_session* s, const std::vector<CodebookRef>& books,
                       const std::vector<std::int32_t>& tokens) {
   for (std::size_t p = 0; p < cbk_session_position(s); ++p) {
@@ -181,7 +169,8 @@ void print_codes_text(const cbk_model* m, const cbk_session* s, const std::vecto
         for (std::size_t k = 0; k < slots; ++k) {
           if (ids[k] == CBK_NO_SLOT) continue;
           std::printf("%d", ids[k]);
-          if (const char* label = annotation_label(m, c, g, ids[k])) std::printf(" (%s)", label);
+          const std::string label = annotation_label(m, c, g, ids[k]);
+          if (!label.empty()) std::printf(" (%s)", label.c_str());
           if (k + 1 < slots && ids[k + 1] != CBK_NO_SLOT) std::printf(",");
         }
       }
