@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: install what is missing, build, and run the main job on the bundled model:
-# describe it, generate with the active codes of every token shown, then generate again with a
-# code forced at the generated tokens.
+# describe it, generate a TokFSM sequence with every token's state and active codes, then steer the
+# same prompt to another state and show the model following it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ci/install-deps.sh build
@@ -9,7 +9,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCBK_BUILD_TOOLS=ON -DC
 cmake --build build --target cbk -j "$(nproc)"
 model=models/tokfsm.cbk
 ./build/tools/cbk info "$model"
-echo; echo "== generate, showing the code ids every token selects =="
-./build/tools/cbk generate "$model" -p 0123 -n 4 --temp 0 --ignore-eos --show-codes
-echo; echo "== the same, with code 7 forced into the layer-2 MLP codebook at every generated token =="
-./build/tools/cbk generate "$model" -p 0123 -n 4 --temp 0 --ignore-eos --show-codes --force 2:mlp:0:7@generated
+echo
+# A sequence from the trained TokFSM model: each token with the FSM state it completes and the code
+# every MLP codebook selects ("state NN" = an annotated state code); then the same prompt steered to
+# state 42 by writing a state-42 run's MLP codes into this one, and 100 sampled next states each way.
+./build/tools/cbk fsm-demo "$model" --prompt 7,33 --states 3 --steer-to 42

@@ -55,10 +55,10 @@ class Recipe:
     kmeans_iters: int = 15
     ln_init: str = "fit"
     # finetune
-    ft_steps: int = 600
+    ft_steps: int = 1500
     ft_batch: int = 64
     ft_lr: float = 1e-3
-    model_lr_factor: float = 0.5
+    model_lr_factor: float = 1.0
     ft_warmup: int = 20
     min_lr_ratio: float = 0.1
     # bookkeeping

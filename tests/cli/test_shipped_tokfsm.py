@@ -1,0 +1,97 @@
+"""The shipped default model, models/tokfsm.cbk, against issue 5's targets on a reduced sample.
+
+`cbk fsm-eval` runs on 256 fresh sequences, 50 sampled sequences and 100 steering pairs (the full
+evaluation uses 2048 / 100 / 500; README "TokFSM"). The checks:
+
+  * the file is the trained model (training summary in its metadata, FSM extra, state-code
+    annotations, at most 16 MB), not the old random placeholder;
+  * every target the model meets is met again on this sample; a target the model is documented to
+    miss (MISSED below, with the figure the README reports) is an expected failure, so this file
+    fails ("unexpected success") the day a retrained model meets it and the documents must change;
+  * the C++ figures agree with the trainer's own evaluation (tools/python/tokfsm/evals.py, an
+    independent implementation in torch) stored in the file's "training.summary" metadata;
+  * the paper's Figure 4 ordering: patching every MLP codebook moves the next-token distribution
+    much further towards the target state than patching one MLP layer, and patching every codebook
+    leaves almost nothing of the original state.
+
+Run by ctest as: python3 test_shipped_tokfsm.py CBK_COMMAND... -- MODEL.cbk
+"""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+CBK = []
+MODEL = ""
+SAMPLE = ["--sequences", "256", "--code-sequences", "256", "--samples", "50", "--pairs", "100", "--seed", "1"]
+TARGETS = {"next_token_accuracy": 0.44, "first_transition_accuracy": 0.95, "best_code_precision": 0.90,
+           "steering_success": 0.80}
+# Targets the shipped model misses (README "TokFSM" says why).
+MISSED = {"first_transition_accuracy", "steering_success"}
+
+
+def cbk(*args, timeout=1800):
+    r = subprocess.run(CBK + list(args), capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("cbk %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+    return r.stdout
+
+
+class Shipped(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.info = json.loads(cbk("info", MODEL, "--json"))
+        cls.eval = json.loads(cbk("fsm-eval", MODEL, "--json", *SAMPLE))
+        extra = cls.info["metadata"]["extra"]
+        cls.trainer = json.loads(extra["training.summary"])["metrics"]["final"]
+
+    def test_is_the_trained_model(self):
+        self.assertLessEqual(os.path.getsize(MODEL), 16 * 1024 * 1024)
+        self.assertIn("training.recipe", self.info["metadata"]["extra"])
+        self.assertNotIn("placeholder", json.dumps(self.info["metadata"]).lower())
+        self.assertIn("fsm.transitions", [e["name"] for e in self.info["extras"]])
+        self.assertGreater(self.info["annotations"], 100)  # state codes named in the file
+
+    def value(self, name):
+        return self.eval["targets"][name]["value"]
+
+    def check_target(self, name):
+        self.assertGreaterEqual(self.value(name), TARGETS[name], name)
+        if name == "best_code_precision":
+            sc = self.eval["state_codes"]
+            self.assertGreater(sc["mean_best_code_precision"], sc["mean_best_neuron_precision"])
+
+    def test_trainer_and_runtime_agree(self):
+        # first-transition accuracy covers all 100 states (no sampling): the two implementations
+        # differ only by float rounding; LM accuracy: different fresh sequences (256 vs 1024).
+        self.assertAlmostEqual(self.eval["first_transition_accuracy"], self.trainer["first_transition_acc"], delta=0.01)
+        self.assertAlmostEqual(self.eval["lm"]["next_token_accuracy"], self.trainer["acc"], delta=0.01)
+        self.assertAlmostEqual(self.eval["lm"]["loss"], self.trainer["loss"], delta=0.03)
+
+    def test_figure4_ordering(self):
+        rel = {p["patching"]: p["relative"] for p in self.eval["steering"]["figure4"]}
+        self.assertLess(rel["all_mlp"], 0.6 * rel["l1_mlp"])
+        self.assertLess(rel["all_mlp"], 0.6 * rel["none"])
+        self.assertLess(rel["all_attn_mlp"], 0.05)
+
+    def test_interchange_steers(self):
+        st = self.eval["steering"]
+        self.assertGreater(st["interchange"]["success_expected"], 3 * st["unsteered"]["success_expected"])
+
+
+def add_target_tests():
+    for name in TARGETS:
+        def test(self, name=name):
+            self.check_target(name)
+        if name in MISSED:
+            test = unittest.expectedFailure(test)
+        setattr(Shipped, "test_target_" + name, test)
+
+
+add_target_tests()
+
+if __name__ == "__main__":
+    sep = sys.argv.index("--")
+    CBK, MODEL = sys.argv[1:sep], sys.argv[sep + 1]
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
