@@ -170,9 +170,10 @@ Run continue_prompt(cbk_session* s, const std::vector<std::int32_t>& prompt, std
   return r;
 }
 
-// The state a token position completes (second digits: even positions >= 2), or -1.
+// The state a token position completes (second digits: even positions >= 2), or -1 (also when
+// the run stopped at an end-of-text token before reaching p).
 std::int32_t state_at(const std::vector<std::int32_t>& t, std::size_t p) {
-  if (p < 2 || p % 2 != 0 || t[p - 1] > 9 || t[p] > 9) return -1;
+  if (p < 2 || p >= t.size() || p % 2 != 0 || t[p - 1] > 9 || t[p] > 9) return -1;
   return t[p - 1] * 10 + t[p];
 }
 
