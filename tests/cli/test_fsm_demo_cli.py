@@ -22,7 +22,7 @@ CBK = []
 DIR = ""
 
 
-def run(*args, timeout=120):
+def run(*args, timeout=600):  # qemu-aarch64 is slow
     return subprocess.run(CBK + ["fsm-demo"] + list(args), capture_output=True, text=True, timeout=timeout)
 
 

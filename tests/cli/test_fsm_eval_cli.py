@@ -20,7 +20,7 @@ DIR = ""
 SMALL = ["--sequences", "24", "--code-sequences", "24", "--samples", "6", "--pairs", "20"]
 
 
-def run(*args, timeout=120):
+def run(*args, timeout=900):  # qemu-aarch64 on a busy 2-core machine is slow
     return subprocess.run(CBK + list(args), capture_output=True, text=True, timeout=timeout)
 
 
