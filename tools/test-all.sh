@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install everything, then build and run every test suite:
-#   1. native, g++ Release: unit, loader, tokenizer, kernels (every ISA the host has), Python reference, CLI
-#   2. clang++ with ASan + UBSan: the same C++ suites under sanitizers, plus a libFuzzer run of the loader
-#   3. aarch64 cross build (NEON kernels) under qemu-aarch64
-#   4. WASM (SIMD128) build under Node
-# Each stage ends with ctest's summary; any failure stops the run with a non-zero exit.
+#   1. native, g++ Release: every suite, including the Python reference, the converter and the
+#      long CLI evaluations (they run here only)
+#   2. clang++ with ASan + UBSan: the C++ suites and the CLI under sanitizers, plus short libFuzzer
+#      runs of every fuzz target on its corpus
+#   3. clang++ with ThreadSanitizer: one model shared by many threads (tools/ci/test-tsan.sh)
+#   4. aarch64 cross build (NEON kernels) under qemu-aarch64: kernel, engine, API and parity suites
+#      and one CLI smoke test
+#   5. WASM (SIMD128) build under Node: the same subset
+#   6. browser: the web/ module's JS API under Node and the demo page in headless Chromium
+# Every stage ends with its test runner's summary; any failure stops the run with a non-zero exit.
+# At the end: each stage's wall time, then the total of tests passed and failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/ci/install-deps.sh test
+export CBK_STAGE_LOG=${CBK_STAGE_LOG:-$(mktemp -d)}
+source tools/ci/stages.sh
+
+run_stage "install" bash tools/ci/install-deps.sh test
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=$jobs CTEST_OUTPUT_ON_FAILURE=1
 
-stage() { printf '\n==== %s ====\n' "$1"; }
+native() {
+  cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ >/dev/null
+  cmake --build build-ci -j "$jobs"
+  ctest --test-dir build-ci
+}
+run_stage "native (g++, Release)" native
 
-stage "native (g++, Release)"
-cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ >/dev/null
-cmake --build build-ci -j "$jobs"
-ctest --test-dir build-ci
+sanitizers() {
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    "-DCBK_SANITIZE=address;undefined" -DCBK_BUILD_BENCH=OFF -DCBK_PYTHON_TESTS=OFF -DCBK_BUILD_FUZZ=ON >/dev/null
+  cmake --build build-asan -j "$jobs"
+  ctest --test-dir build-asan
+}
+run_stage "sanitizers (clang++, ASan + UBSan, fuzz smoke)" sanitizers
 
-stage "sanitizers (clang++, ASan + UBSan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  "-DCBK_SANITIZE=address;undefined" -DCBK_BUILD_BENCH=OFF -DCBK_PYTHON_TESTS=OFF -DCBK_BUILD_FUZZ=ON >/dev/null
-cmake --build build-asan -j "$jobs"
-ctest --test-dir build-asan
-
-for cross in aarch64 wasm; do
-  if [ -f "tools/ci/test-$cross.sh" ]; then
-    stage "$cross"
-    bash "tools/ci/test-$cross.sh"
-  fi
+for stage in tsan:"threads (clang++, TSan)" aarch64:"aarch64 (qemu)" wasm:"wasm (Node)" web:"browser (Node + Chromium)"; do
+  script="tools/ci/test-${stage%%:*}.sh"
+  [ -f "$script" ] && run_stage "${stage#*:}" bash "$script"
 done
+
+print_stage_summary

@@ -1,7 +1,6 @@
 // GPT-2 byte-level BPE against golden ids from npm gpt-tokenizer (r50k_base), written by
-// gen_gpt2_golden.js (the ctest fixture). This program has its own main so that it can report
-// "skipped" (exit 77) when the golden files could not be made (node_modules missing).
-#define CATCH_CONFIG_RUNNER
+// gen_gpt2_golden.js (the ctest fixture). The program reports "skipped" (exit 77, through the shared
+// test main's hook) when the golden files could not be made (node_modules missing).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -12,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/test_main.hpp"
 #include "tests/tokenizer/gpt2_golden_data.hpp"
 
 namespace {
@@ -171,11 +171,9 @@ TEST_CASE("GPT-2 BPE encode throughput", "[.bench]") {
   }
 }
 
-int main(int argc, char** argv) {
-  const std::string golden = cbk_test::gpt2_golden_dir() + "/golden.json";
-  if (!std::ifstream(golden)) {
-    std::printf("SKIP: %s is missing (node_modules/gpt-tokenizer not installed; run npm ci)\n", golden.c_str());
-    return 77;
-  }
-  return Catch::Session().run(argc, argv);
+const char* cbk_test_skip_reason() {
+  static const std::string golden = cbk_test::gpt2_golden_dir() + "/golden.json";
+  static const std::string reason =
+      golden + " is missing (node_modules/gpt-tokenizer not installed; run npm ci)";
+  return std::ifstream(golden) ? nullptr : reason.c_str();
 }

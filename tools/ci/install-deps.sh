@@ -2,7 +2,7 @@
 # Installs what codebook.cpp needs from Debian 12 packages (and npm for the test tools).
 # Idempotent: packages already present are not fetched again.
 #   install-deps.sh build   what building and running the CLI needs
-#   install-deps.sh test    everything the full test suite needs (native, sanitizers, aarch64, WASM)
+#   install-deps.sh test    everything the full test suite needs (native, sanitizers, aarch64, WASM, browser)
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -19,6 +19,7 @@ TEST_PACKAGES=(
   python3-torch libopenblas0-pthread  # the independent Python reference model
   g++-aarch64-linux-gnu qemu-user     # ARM64 cross build, run under emulation
   emscripten                     # WASM build, tests run under Node
+  chromium                       # the browser stage: the demo page, driven by npm playwright-core
 )
 
 want=("${BUILD_PACKAGES[@]}")
