@@ -1,7 +1,9 @@
 """The two configs of a codebook checkpoint: the base model's HF config.json and the codebook
 config.json (CodebookModelConfig, model_type "codebook"), semantics doc §3.1.
 
-`architecture_from_base_config` returns the .cbk Architecture fields; `codebook_sites` expands the
+`architecture_from_base_config` returns the .cbk Architecture fields (GPT-2's
+scale_attn_by_inverse_layer_idx becomes the schema-1.1 field scale_attention_by_inverse_layer;
+reorder_and_upcast_attn is accepted, being the same function in fp32); `codebook_sites` expands the
 codebook config into one `Site` per (layer, codebook_at entry), normalised the way the reference's
 CodebookModel.set_codebook_args does (scalars broadcast, num_codebooks -1 -> heads, negative layers).
 """
