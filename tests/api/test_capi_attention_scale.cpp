@@ -7,27 +7,8 @@
 
 using namespace cbk_api_test;
 
-namespace {
-
-cbk::model_ptr load(const char* name) {
-  cbk_status st = CBK_STATUS_INTERNAL;
-  cbk::model_ptr model = cbk::load_model(model_path(name).c_str(), nullptr, &st);
-  INFO(cbk_last_error_message());
-  REQUIRE(st == CBK_STATUS_OK);
-  return model;
-}
-
-cbk_architecture arch_of(const cbk_model* model) {
-  cbk_architecture a{};
-  a.struct_size = sizeof(a);
-  REQUIRE(cbk_model_architecture(model, &a) == CBK_STATUS_OK);
-  return a;
-}
-
-}  // namespace
-
 TEST_CASE("attention scale: 1/sqrt(head_dim) in every layer of a plain GPT-2", "[api][v4]") {
-  cbk::model_ptr model = load("api");
+  cbk::model_ptr model = load_fixture();
   const cbk_architecture a = arch_of(model.get());
   REQUIRE(a.head_dim == 8);
   REQUIRE(a.n_layers == 2);
@@ -44,7 +25,7 @@ TEST_CASE("attention scale: 1/sqrt(head_dim) in every layer of a plain GPT-2", "
 }
 
 TEST_CASE("attention scale: divided by layer + 1 with scale_attention_by_inverse_layer", "[api][v4]") {
-  cbk::model_ptr model = load("api_invlayer");
+  cbk::model_ptr model = load_fixture("api_invlayer");
   const cbk_architecture a = arch_of(model.get());
   const double expected[] = {0.35355339059327373, 0.17677669529663687};  // 1/sqrt(8), 1/(2 sqrt(8))
   for (uint32_t l = 0; l < a.n_layers; ++l) {
@@ -67,7 +48,7 @@ TEST_CASE("attention scale: divided by layer + 1 with scale_attention_by_inverse
 }
 
 TEST_CASE("attention scale: bad layer and NULL model", "[api][v4][misuse]") {
-  cbk::model_ptr model = load("api");
+  cbk::model_ptr model = load_fixture();
   float scale = 7.0f;
   int inverse = 7;
   CHECK_FAILS(cbk_model_layer_attention_scale(model.get(), 2, &scale, &inverse), CBK_STATUS_OUT_OF_RANGE,

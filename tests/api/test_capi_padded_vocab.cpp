@@ -17,9 +17,7 @@ struct Vocab {
 };
 
 Vocab vocab_of(const cbk_model* model) {
-  cbk_architecture a{};
-  a.struct_size = sizeof(a);
-  REQUIRE(cbk_model_architecture(model, &a) == CBK_STATUS_OK);
+  const cbk_architecture a = arch_of(model);
   cbk_tokenizer_info t{};
   t.struct_size = sizeof(t);
   REQUIRE(cbk_model_tokenizer_info(model, &t) == CBK_STATUS_OK);
