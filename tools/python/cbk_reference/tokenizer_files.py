@@ -106,7 +106,8 @@ def decode_ids(id_to_token: Dict[int, str], ids: Sequence[int], model_vocab: int
     """The bytes ids stand for, the way Hugging Face tokenizers decode: a token spelled in GPT-2's
     byte alphabet maps back to its bytes, any other token (an added token) is its UTF-8 text, and an
     id the tokenizer does not know (a padding row of the model's embedding, id < model_vocab) adds
-    nothing. Ids outside [0, model_vocab) raise ValueError."""
+    nothing. Ids outside [0, model_vocab) raise ValueError. This is the byte-level (GPT-2 style)
+    decoder; the TokFSM digit vocabulary is ASCII, where it and a plain vocabulary agree."""
     byte_of = {ch: b for b, ch in bytes_to_unicode().items()}
     out = bytearray()
     for i in ids:
