@@ -54,6 +54,8 @@ struct Architecture {
   float rotary_base = 10000.0f;
   bool parallel_residual = false;
   bool scale_attention = true;
+  // GPT-2's scale_attn_by_inverse_layer_idx (schema 1.1): layer L's scores are also divided by L + 1.
+  bool scale_attention_by_inverse_layer = false;
   std::vector<AttentionKind> layer_attention;  // one per layer (filled with global if absent)
   std::uint32_t local_window = 0;
   bool tied_embeddings = false;

@@ -81,6 +81,20 @@ cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t layer, int
   return CBK_STATUS_OK;
 }
 
+cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint32_t layer, float* scale_out,
+                                           int* inverse_layer_out) {
+  static const char* fn = "cbk_model_layer_attention_scale";
+  if (cbk_status st = check_model(model, fn)) return st;
+  const auto& layers = model->prepared->layers();
+  if (layer >= layers.size())
+    return fail(Status::out_of_range, fn, "layer " + std::to_string(layer) + " is out of range (the model has " +
+                                              std::to_string(layers.size()) + ")");
+  if (scale_out != nullptr) *scale_out = layers[layer].attention_scale;
+  if (inverse_layer_out != nullptr)
+    *inverse_layer_out = model->model().architecture().scale_attention_by_inverse_layer ? 1 : 0;
+  return CBK_STATUS_OK;
+}
+
 cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, const char** dtype_out,
                                       uint64_t* bytes_out) {
   static const char* fn = "cbk_model_codebook_storage";

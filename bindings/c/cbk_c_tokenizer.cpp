@@ -11,12 +11,42 @@ using cbk::capi::null_argument;
 namespace {
 
 constexpr uint32_t kKnownTokenizeFlags = CBK_TOKENIZE_ADD_BOS | CBK_TOKENIZE_ALLOW_SPECIAL;
+constexpr uint32_t kKnownDetokenizeFlags = CBK_DETOKENIZE_STRICT;
 
 cbk_status get_tokenizer(const cbk_model* model, const char* fn, const cbk::Tokenizer** out) {
   if (model == nullptr) return null_argument(fn, "model");
   *out = model->prepared->tokenizer();
   if (*out == nullptr) return fail(Status::unsupported, fn, "the model file has no tokenizer");
   return CBK_STATUS_OK;
+}
+
+// cbk_detokenize(_ex): `fn` names the entry point in error messages.
+cbk_status detokenize(const cbk_model* model, const int32_t* tokens, size_t n_tokens, uint32_t flags, char* text,
+                      size_t capacity, size_t* length_out, const char* fn) {
+  return guarded(fn, [&] {
+    const cbk::Tokenizer* tok = nullptr;
+    if (cbk_status st = get_tokenizer(model, fn, &tok)) return st;
+    if (length_out == nullptr) return null_argument(fn, "length_out");
+    if (tokens == nullptr && n_tokens != 0) return fail(Status::invalid_argument, fn, "tokens is NULL but n_tokens > 0");
+    if (text == nullptr && capacity != 0) return fail(Status::invalid_argument, fn, "text is NULL but capacity > 0");
+    if ((flags & ~kKnownDetokenizeFlags) != 0)
+      return fail(Status::invalid_argument, fn, "unknown flag bits " + std::to_string(flags & ~kKnownDetokenizeFlags));
+    cbk::DecodeOptions options;
+    options.model_vocab = model->prepared->arch().vocab_size;
+    options.strict = (flags & CBK_DETOKENIZE_STRICT) != 0;
+    std::string bytes;
+    if (n_tokens != 0) {
+      if (cbk::Error e = tok->decode(tokens, n_tokens, &bytes, options); !e.ok()) return fail(e.status, fn, e.message);
+    }
+    *length_out = bytes.size();
+    if (capacity < bytes.size() + 1)
+      return fail(Status::buffer_too_small, fn, "the text needs " + std::to_string(bytes.size() + 1) +
+                                                    " bytes with its terminator but the buffer holds " +
+                                                    std::to_string(capacity));
+    std::memcpy(text, bytes.data(), bytes.size());
+    text[bytes.size()] = '\0';
+    return CBK_STATUS_OK;
+  });
 }
 
 }  // namespace
@@ -74,26 +104,12 @@ cbk_status cbk_tokenize(const cbk_model* model, const char* text, size_t text_le
 
 cbk_status cbk_detokenize(const cbk_model* model, const int32_t* tokens, size_t n_tokens, char* text, size_t capacity,
                           size_t* length_out) {
-  static const char* fn = "cbk_detokenize";
-  return guarded(fn, [&] {
-    const cbk::Tokenizer* tok = nullptr;
-    if (cbk_status st = get_tokenizer(model, fn, &tok)) return st;
-    if (length_out == nullptr) return null_argument(fn, "length_out");
-    if (tokens == nullptr && n_tokens != 0) return fail(Status::invalid_argument, fn, "tokens is NULL but n_tokens > 0");
-    if (text == nullptr && capacity != 0) return fail(Status::invalid_argument, fn, "text is NULL but capacity > 0");
-    std::string bytes;
-    if (n_tokens != 0) {
-      if (cbk::Error e = tok->decode(tokens, n_tokens, &bytes); !e.ok()) return fail(e.status, fn, e.message);
-    }
-    *length_out = bytes.size();
-    if (capacity < bytes.size() + 1)
-      return fail(Status::buffer_too_small, fn, "the text needs " + std::to_string(bytes.size() + 1) +
-                                                    " bytes with its terminator but the buffer holds " +
-                                                    std::to_string(capacity));
-    std::memcpy(text, bytes.data(), bytes.size());
-    text[bytes.size()] = '\0';
-    return CBK_STATUS_OK;
-  });
+  return detokenize(model, tokens, n_tokens, 0, text, capacity, length_out, "cbk_detokenize");
+}
+
+cbk_status cbk_detokenize_ex(const cbk_model* model, const int32_t* tokens, size_t n_tokens, uint32_t flags,
+                             char* text, size_t capacity, size_t* length_out) {
+  return detokenize(model, tokens, n_tokens, flags, text, capacity, length_out, "cbk_detokenize_ex");
 }
 
 }  // extern "C"

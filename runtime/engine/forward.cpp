@@ -88,7 +88,7 @@ struct Chunk {
     shape.n_heads = heads;
     shape.head_dim = hd;
     shape.kv_stride = d;
-    shape.scale = pm.attention_scale();
+    shape.scale = L.attention_scale;
     shape.window = L.window;
     kern.f32_attention_prefill(shape, st.q.data(), n, d, k_cache, v_cache, p0,
                                st.attention_scratch.data(), st.z.data(), d);

@@ -146,7 +146,6 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
   if (a.positions == PositionKind::rotary && a.rotary_dims > 1024)
     return Error(Status::unsupported, "rotary_dims " + std::to_string(a.rotary_dims) +
                                           " exceeds the kernel limit of 1024");
-  attention_scale_ = a.scale_attention ? 1.0f / std::sqrt(static_cast<float>(a.head_dim)) : 1.0f;
 
   if (Error e = embedding(m, "tok_embed", &tok_embed_); !e.ok()) return e;
   if (a.positions == PositionKind::learned) {
@@ -177,6 +176,10 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
     }
     const bool local = l < a.layer_attention.size() && a.layer_attention[l] == AttentionKind::local;
     L.window = local ? a.local_window : 0;
+    // HF divides the scores by sqrt(head_dim), then (GPT-2 scale_attn_by_inverse_layer_idx) by l + 1.
+    L.attention_scale = a.scale_attention ? 1.0f / std::sqrt(static_cast<float>(a.head_dim)) : 1.0f;
+    if (a.scale_attention_by_inverse_layer)
+      L.attention_scale = static_cast<float>(static_cast<double>(L.attention_scale) / (static_cast<double>(l) + 1.0));
     L.site_codebook.fill(-1);
   }
 

@@ -65,6 +65,7 @@ struct PreparedLayer {
   PreparedLinear up;           // [d_mlp, d]
   PreparedLinear down;         // [d, d_mlp]
   std::size_t window = 0;      // 0 = global attention; else local window
+  float attention_scale = 1.0f;  // scores are multiplied by this before the softmax
   // Codebook index (into PreparedModel::codebooks()) per CodebookSite value, -1 when none.
   std::array<int, kSiteCount> site_codebook{};
 };
@@ -108,7 +109,6 @@ class PreparedModel {
   std::size_t q_offset(std::size_t head) const noexcept;
   std::size_t k_offset(std::size_t head) const noexcept;
   std::size_t v_offset(std::size_t head) const noexcept;
-  float attention_scale() const noexcept { return attention_scale_; }
   // Largest codebook k, group dim and the widest site (sizes of per-row scratch).
   std::size_t max_k() const noexcept { return max_k_; }
   std::size_t max_group_dim() const noexcept { return max_group_dim_; }
@@ -132,7 +132,6 @@ class PreparedModel {
   const float* final_norm_weight_ = nullptr;
   const float* final_norm_bias_ = nullptr;
   PreparedLinear lm_head_;
-  float attention_scale_ = 1.0f;
   std::size_t max_k_ = 0;
   std::size_t max_group_dim_ = 0;
 };

@@ -52,6 +52,7 @@ void convert_architecture(const fb::Architecture* a, Architecture* arch) {
   arch->rotary_base = a->rotary_base();
   arch->parallel_residual = a->parallel_residual();
   arch->scale_attention = a->scale_attention();
+  arch->scale_attention_by_inverse_layer = a->scale_attention_by_inverse_layer();
   if (a->layer_attention())
     for (auto kind : *a->layer_attention()) arch->layer_attention.push_back(as_enum<AttentionKind>(kind));
   arch->local_window = a->local_window();

@@ -145,6 +145,9 @@ Error validate_architecture(const Architecture& a) {
     if (!std::isfinite(a.rotary_base) || a.rotary_base <= 1.0f)
       return Error(Status::bad_architecture, "architecture.rotary_base = " + std::to_string(a.rotary_base) + ": must be finite and > 1");
   }
+  if (a.scale_attention_by_inverse_layer && a.family != Family::gpt2)
+    return arch_error("scale_attention_by_inverse_layer", 1,
+                      std::string("a GPT-2 option, but the family is ") + to_string(a.family));
   if (!a.layer_attention.empty() && a.layer_attention.size() != a.n_layers)
     return arch_error("layer_attention", a.layer_attention.size(), "needs one entry per layer (" + std::to_string(a.n_layers) + ")");
   for (std::size_t l = 0; l < a.layer_attention.size(); ++l) {

@@ -159,20 +159,28 @@ Error Tokenizer::encode(std::string_view text, std::vector<int32_t>* ids, Encode
   }
 }
 
-Error Tokenizer::decode(const int32_t* ids, size_t n, std::string* text) const {
+Error Tokenizer::decode(const int32_t* ids, size_t n, std::string* text, DecodeOptions options) const {
   if (text == nullptr || (ids == nullptr && n > 0)) {
     return Error(Status::invalid_argument, "decode: null ids or text");
   }
   text->clear();
   try {
     const size_t size = impl_->bytes.size();
+    const size_t model_vocab = options.model_vocab > size ? options.model_vocab : size;
     for (size_t i = 0; i < n; ++i) {
-      if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= size) {
+      const auto id = static_cast<size_t>(ids[i]);
+      if (ids[i] >= 0 && id < size) {
+        *text += impl_->bytes[id];
+      } else if (ids[i] < 0 || id >= model_vocab) {
         return Error(Status::out_of_range, "decode: token id " + std::to_string(ids[i]) + " at index " +
                                                std::to_string(i) + " is outside the vocabulary (size " +
-                                               std::to_string(size) + ")");
+                                               std::to_string(model_vocab) + ")");
+      } else if (options.strict) {
+        return Error(Status::out_of_range,
+                     "decode: token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
+                         " has no token text (a padding row: the tokenizer knows " + std::to_string(size) +
+                         " of the model's " + std::to_string(model_vocab) + " ids)");
       }
-      *text += impl_->bytes[static_cast<size_t>(ids[i])];
     }
     return Error();
   } catch (const std::bad_alloc&) {

@@ -32,6 +32,15 @@ struct EncodeOptions {
   bool allow_special = false;
 };
 
+// A model's embedding may have more rows than its tokenizer has tokens (padded vocabularies, e.g.
+// Pythia's 50,277 tokens in 50,304 rows). The ids in [tokenizer vocab_size, model_vocab) are valid
+// model outputs without token text: decode() turns them into nothing (as Hugging Face tokenizers
+// do), or with `strict` into out_of_range. 0 (or a value <= the tokenizer's size) = no padding.
+struct DecodeOptions {
+  size_t model_vocab = 0;
+  bool strict = false;
+};
+
 class Tokenizer {
  public:
   enum class Kind { byte_bpe, vocab };
@@ -61,8 +70,10 @@ class Tokenizer {
   Error encode(std::string_view text, std::vector<int32_t>* ids, EncodeOptions options = {}) const;
 
   // Replaces *text with the bytes the ids stand for (which need not be valid UTF-8 when a
-  // multi-byte character is split across ids). Errors: out_of_range naming the id and its index.
-  Error decode(const int32_t* ids, size_t n, std::string* text) const;
+  // multi-byte character is split across ids); padding ids (see DecodeOptions) add nothing.
+  // Errors: out_of_range naming the id and its index (outside the model's vocabulary, or a
+  // padding id with options.strict).
+  Error decode(const int32_t* ids, size_t n, std::string* text, DecodeOptions options = {}) const;
 
   // Replaces *text with the bytes of one token. Errors: out_of_range.
   Error token_text(int32_t id, std::string* text) const;

@@ -15,13 +15,20 @@ inline std::string model_path(const char* name = "api") {
   return std::string(dir ? dir : "models") + "/" + name + ".cbk";
 }
 
-inline cbk::model_ptr load_fixture() {
+inline cbk::model_ptr load_fixture(const char* name = "api") {
   cbk_status st = CBK_STATUS_INTERNAL;
-  cbk::model_ptr model = cbk::load_model(model_path().c_str(), nullptr, &st);
+  cbk::model_ptr model = cbk::load_model(model_path(name).c_str(), nullptr, &st);
   INFO(cbk_last_error_message());
   REQUIRE(st == CBK_STATUS_OK);
   REQUIRE(model != nullptr);
   return model;
+}
+
+inline cbk_architecture arch_of(const cbk_model* model) {
+  cbk_architecture a{};
+  a.struct_size = sizeof(a);
+  REQUIRE(cbk_model_architecture(model, &a) == CBK_STATUS_OK);
+  return a;
 }
 
 inline cbk::session_ptr open_session(const cbk_model* model, bool trace = true, uint32_t max_context = 0) {

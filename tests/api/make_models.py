@@ -2,7 +2,9 @@
 
   OUT/api.cbk   cbkfile.random_model.fixture_model("gpt2"): 2 layers, 4 codebooks (grouped and
                 vanilla, k 1..3), byte-level BPE tokenizer, metadata, one annotation with a
-                context, max_positions 16 (so over-long prompts are easy to make).
+                context, max_positions 16 (so over-long prompts are easy to make). Its embedding has
+                3 more rows than the tokenizer has tokens (a padded vocabulary).
+  OUT/api_invlayer.cbk  the same model with scale_attention_by_inverse_layer (schema 1.1).
 """
 import os
 import sys
@@ -14,6 +16,9 @@ from cbkfile.random_model import fixture_model  # noqa: E402
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     fixture_model("gpt2", seed=5).write(os.path.join(out_dir, "api.cbk"))
+    invlayer = fixture_model("gpt2", seed=5)
+    invlayer.architecture["scale_attention_by_inverse_layer"] = True
+    invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
 
 
 if __name__ == "__main__":

@@ -13,13 +13,6 @@ namespace {
 constexpr float kUntouched = 12345.0f;
 const int32_t kPrompt[6] = {1, 5, 9, 2, 7, 3};
 
-cbk_architecture arch_of(const cbk_model* model) {
-  cbk_architecture a{};
-  a.struct_size = sizeof(a);
-  REQUIRE(cbk_model_architecture(model, &a) == CBK_STATUS_OK);
-  return a;
-}
-
 }  // namespace
 
 TEST_CASE("extra tensors are found by name and their bytes read", "[api]") {

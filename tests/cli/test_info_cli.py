@@ -65,6 +65,26 @@ class InfoJson(unittest.TestCase):
         self.assertIn("architecture:", result.stdout)
         self.assertIn("codebooks:", result.stdout)
 
+    def test_attention_scale_per_layer(self):
+        # the default model (1/sqrt(head_dim)), and two parity cases with GPT-2's inverse-layer scaling
+        cases = os.path.join(HERE, "..", "parity", "cases")
+        for path in (MODEL, os.path.join(cases, "gpt2-invlayer.cbk"), os.path.join(cases, "gpt2-invlayer-noscale.cbk")):
+            with self.subTest(model=os.path.basename(path)):
+                info = json.loads(run("info", path, "--json").stdout)
+                _, model, arch, _, _ = read_with_python(path)
+                inverse, scaled = arch.ScaleAttentionByInverseLayer(), arch.ScaleAttention()
+                a = info["architecture"]
+                self.assertEqual((a["scale_attention"], a["scale_attention_by_inverse_layer"]), (scaled, inverse))
+                want = [(arch.HeadDim() ** -0.5 if scaled else 1.0) / (layer + 1 if inverse else 1)
+                        for layer in range(arch.NLayers())]
+                for got, expected in zip(a["attention_scale"], want):
+                    self.assertAlmostEqual(got, expected, delta=1e-7)
+                self.assertEqual(len(a["attention_scale"]), arch.NLayers())
+                self.assertEqual(info["file"]["schema_version"], "1.%d" % model.SchemaMinor())
+                self.assertEqual(model.SchemaMinor(), 1 if inverse else 0)
+                text = run("info", path).stdout
+                self.assertEqual("1/(layer+1)" in text, inverse)
+
 
 class DamagedFiles(unittest.TestCase):
     def check_rejected(self, blob, label):

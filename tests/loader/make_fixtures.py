@@ -49,7 +49,7 @@ def expectations(w, blob):
     for key in ("family", "vocab_size", "d_model", "n_layers", "n_heads", "head_dim", "d_mlp", "max_positions",
                 "activation", "positions", "rotary_dims", "local_window"):
         lines.append("arch %s %s" % (key, a.get(key, 0)))
-    for key in ("parallel_residual", "scale_attention", "tied_embeddings"):
+    for key in ("parallel_residual", "scale_attention", "tied_embeddings", "scale_attention_by_inverse_layer"):
         lines.append("arch %s %d" % (key, int(a.get(key, False))))
     lines.append("arch layer_attention %s" % ",".join(a.get("layer_attention") or ["global"] * a["n_layers"]))
     for spec in w.tensors:
@@ -154,6 +154,7 @@ def writer_cases():
     def no_architecture(w): w.architecture = None
     def local_window(w): w.architecture["local_window"] = 0; w.architecture["layer_attention"] = ["global", "local"]
     def rotary_dims(w): w.architecture["rotary_dims"] = 3
+    def inverse_layer(w): w.architecture["scale_attention_by_inverse_layer"] = True  # a GPT-2 option
     def bos_range(w): w.tokenizer["bos_id"] = len(w.tokenizer["tokens"])
     def duplicate_token(w): w.tokenizer["tokens"][5] = w.tokenizer["tokens"][4]
     def bad_merge(w): w.tokenizer["merges"][0] = "nospace"
@@ -198,6 +199,7 @@ def writer_cases():
         ("no_architecture", "bad_architecture", no_architecture),
         ("local_window_zero", "bad_architecture", local_window),
         ("odd_rotary_dims", "bad_architecture", rotary_dims),
+        ("inverse_layer_scaling_not_gpt2", "bad_architecture", inverse_layer),
         ("bos_out_of_range", "bad_tokenizer", bos_range),
         ("duplicate_token", "bad_tokenizer", duplicate_token),
         ("malformed_merge", "bad_tokenizer", bad_merge),
@@ -234,12 +236,15 @@ def byte_cases(good: bytes):
 
 def main(out_dir):
     os.makedirs(os.path.join(out_dir, "corrupt"), exist_ok=True)
-    for family in FAMILIES:
-        w = fixture_model(family, seed=FAMILIES.index(family) + 1)
+    fixtures = [(family, fixture_model(family, seed=FAMILIES.index(family) + 1)) for family in FAMILIES]
+    invlayer = fixture_model("gpt2", seed=2)  # schema 1.1: GPT-2 scale_attn_by_inverse_layer_idx
+    invlayer.architecture["scale_attention_by_inverse_layer"] = True
+    fixtures.append(("gpt2_invlayer", invlayer))
+    for name, w in fixtures:
         blob = w.to_bytes()
-        with open(os.path.join(out_dir, family + ".cbk"), "wb") as f:
+        with open(os.path.join(out_dir, name + ".cbk"), "wb") as f:
             f.write(blob)
-        with open(os.path.join(out_dir, family + ".expect"), "w") as f:
+        with open(os.path.join(out_dir, name + ".expect"), "w") as f:
             f.write(expectations(w, blob))
     manifest = []
     for name, status, mutate in writer_cases():
@@ -257,7 +262,7 @@ def main(out_dir):
         manifest.append((name, status))
     with open(os.path.join(out_dir, "corrupt", "manifest.txt"), "w") as f:
         f.writelines("%s %s\n" % m for m in manifest)
-    print("wrote %d fixtures and %d corrupt files to %s" % (len(FAMILIES), len(manifest), out_dir))
+    print("wrote %d fixtures and %d corrupt files to %s" % (len(fixtures), len(manifest), out_dir))
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ void check_against_expect(const cbk::Model& m, const std::string& expect_path) {
           {"rotary_dims", std::to_string(a.rotary_dims)}, {"local_window", std::to_string(a.local_window)},
           {"parallel_residual", std::to_string(a.parallel_residual)},
           {"scale_attention", std::to_string(a.scale_attention)},
+          {"scale_attention_by_inverse_layer", std::to_string(a.scale_attention_by_inverse_layer)},
           {"tied_embeddings", std::to_string(a.tied_embeddings)}};
       std::string kinds;
       for (std::size_t l = 0; l < a.layer_attention.size(); ++l) kinds += (l ? "," : "") + std::string(cbk::to_string(a.layer_attention[l]));
@@ -199,7 +200,8 @@ void check_against_expect(const cbk::Model& m, const std::string& expect_path) {
 }  // namespace
 
 TEST_CASE("every family round-trips from the Python writer through the loader", "[loader]") {
-  for (const char* family : {"gpt_neox", "gpt2", "gpt_neo"}) {
+  // gpt2_invlayer: a schema-1.1 file (scale_attention_by_inverse_layer set, minor version 1).
+  for (const char* family : {"gpt_neox", "gpt2", "gpt_neo", "gpt2_invlayer"}) {
     DYNAMIC_SECTION(family) {
       const std::string base = cbk::test::fixtures_dir() + "/" + family;
       std::shared_ptr<const cbk::Model> model;

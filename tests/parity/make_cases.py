@@ -95,6 +95,27 @@ STEER_MODELS = {
 }
 STEER_PROMPT, STEER_DECODE, STEER_DONOR = [3, 1, 4, 1, 5], [9, 2, 6], [2, 7, 1, 8, 2]
 
+# Single models for one option each; matrix-style runs (prompts()) unless noted.
+# - gpt2-invlayer: GPT-2 scale_attn_by_inverse_layer_idx (layer L's scores / sqrt(head_dim) / (L + 1)),
+#   3 layers so the divisors 1, 2, 3 all occur;
+# - gpt2-invlayer-noscale: the same without scale_attn_weights (scores / (L + 1) only), and with
+#   reorder_and_upcast_attn, which in fp32 is the same function;
+# - pad-gpt_neox: a padded vocabulary (the byte-level BPE's 273 tokens in 384 embedding rows, as
+#   Pythia pads 50,277 to 50,304) whose greedy run reaches padding ids and real ids after them; its
+#   runs carry "text_hex", the reference tokenizer's decoding (padding ids add nothing).
+SINGLE_CASES = {
+    "gpt2-invlayer": ("gpt2", dict(base_kwargs("gpt2", "g", 2), n_layers=3, codebook_at=("attn_preproj", "mlp"),
+                                   k_codebook=2, scale_attn_by_inverse_layer_idx=True, tokenizer="digits")),
+    "gpt2-invlayer-noscale": ("gpt2", dict(base_kwargs("gpt2", "g", 2), n_layers=3, codebook_at=("attn", "mlp_mid"),
+                                           k_codebook=(1, 3), scale_attn_by_inverse_layer_idx=True,
+                                           scale_attn_weights=False, reorder_and_upcast_attn=True,
+                                           tokenizer="digits")),
+    "pad-gpt_neox": ("gpt_neox", dict(base_kwargs("gpt_neox", "g", 2), max_positions=16,
+                                      codebook_at=("attn_preproj", "mlp"), k_codebook=2, tokenizer="bytebpe",
+                                      vocab_size=384)),
+}
+PAD_PROMPT, PAD_GREEDY = [ord(c) - ord("!") for c in "Hello"], 8  # printable ASCII: byte-BPE ids 0..93
+
 
 def prompts(name, vocab, max_positions):
     """Three runs: prompt 5 + decode 2, a 1-token prompt + decode 1, and a 10-token prefill."""
@@ -116,9 +137,9 @@ def convert_case(ckpt, out_path, name, seed):
                     source="cbk_reference.build_random_checkpoint seed %d (tests/parity/make_cases.py)" % seed))
 
 
-def reference_run(ckpt, prompt, decode, steering=None):
+def reference_run(ckpt, prompt, decode, steering=None, greedy=0):
     from cbk_reference import golden
-    r = golden.run(str(ckpt), prompt, decode, 0, steering)
+    r = golden.run(str(ckpt), prompt, decode, greedy, steering)
     for key in ("format", "checkpoint", "family"):  # the case file carries these once
         r.pop(key, None)
     return r
@@ -166,18 +187,19 @@ MIN_MARGIN = 1e-4  # reseed weights until every traced top-k ranking is at least
 MAX_ATTEMPTS = 20
 
 
-def build_with_margin(work, name, family, kw, produce_runs):
-    """Build + run with seeds seed_of(name) + 1000003·attempt until the margins are clear.
-    Returns (checkpoint dir, seed, runs, smallest margin)."""
+def build_with_margin(work, name, family, kw, produce_runs, accept=lambda runs: True):
+    """Build + run with seeds seed_of(name) + 1000003·attempt until the margins are clear (and
+    `accept(runs)` holds). Returns (checkpoint dir, seed, runs, smallest margin)."""
     for attempt in range(MAX_ATTEMPTS):
         seed = seed_of(name) + 1000003 * attempt
         ckpt = build_checkpoint(work, name, family, kw, seed)
         with ScoreMargins(max(kw["k_codebook"]) if isinstance(kw["k_codebook"], tuple) else kw["k_codebook"]) as m:
             runs = produce_runs(ckpt)
-        if m.smallest >= MIN_MARGIN:
+        if m.smallest >= MIN_MARGIN and accept(runs):
             return ckpt, seed, runs, m.smallest
         shutil.rmtree(ckpt)
-    raise RuntimeError("%s: no seed in %d attempts gives top-k score margins >= %g" % (name, MAX_ATTEMPTS, MIN_MARGIN))
+    raise RuntimeError("%s: no seed in %d attempts gives top-k score margins >= %g and runs the case accepts"
+                       % (name, MAX_ATTEMPTS, MIN_MARGIN))
 
 
 def finish_case(out_dir, name, family, kw, ckpt, seed, runs, margin):
@@ -258,8 +280,34 @@ def make_steering_case(work, out_dir, name):
                                                               lambda ckpt: steering_runs(ckpt, kw)))
 
 
+def make_single_case(work, out_dir, name):
+    family, kw = SINGLE_CASES[name]
+    kw = dict(kw, num_codes=NUM_CODES)
+    if "vocab_size" not in kw:
+        def produce(ckpt):
+            return [reference_run(ckpt, p, d) for p, d in prompts(name, 11, kw["max_positions"])]
+        finish_case(out_dir, name, family, kw, *build_with_margin(work, name, family, kw, produce))
+        return
+
+    from cbk_reference.tokenizer_files import decode_ids, read_id_to_token
+
+    def produce_padded(ckpt):
+        run = reference_run(ckpt, PAD_PROMPT, [], greedy=PAD_GREEDY)
+        run["text_hex"] = decode_ids(read_id_to_token(ckpt), run["tokens"], kw["vocab_size"]).hex()
+        return [run]
+
+    def reaches_padding(runs):  # a padding id, and a real token generated after it
+        n_tokens = 273  # the byte-level BPE of cbk_reference.tokenizer_files
+        new = runs[0]["tokens"][runs[0]["n_prompt"]:]
+        first_pad = next((i for i, t in enumerate(new) if t >= n_tokens), None)
+        return first_pad is not None and any(t < n_tokens for t in new[first_pad:])
+
+    finish_case(out_dir, name, family, kw,
+                *build_with_margin(work, name, family, kw, produce_padded, reaches_padding))
+
+
 def all_case_names(full=True):
-    return [n for n, _, _ in matrix_cases(full)] + list(STEER_MODELS)
+    return [n for n, _, _ in matrix_cases(full)] + list(STEER_MODELS) + list(SINGLE_CASES)
 
 
 def generate(out_dir, only=None, full=True):
@@ -274,6 +322,9 @@ def generate(out_dir, only=None, full=True):
         for name in STEER_MODELS:
             if only is None or only in name:
                 make_steering_case(work, out_dir, name)
+        for name in SINGLE_CASES:
+            if only is None or only in name:
+                make_single_case(work, out_dir, name)
 
 
 def _close(a, b, tol):
@@ -309,8 +360,9 @@ def _compare_docs(new, old):
         return ["run count %d != %d" % (len(new["runs"]), len(old["runs"]))]
     out = []
     for i, (a, b) in enumerate(zip(new["runs"], old["runs"])):
-        if a["tokens"] != b["tokens"] or a["n_prompt"] != b["n_prompt"] or a["steering"] != b["steering"]:
-            out.append("run %d: tokens / n_prompt / steering differ" % i)
+        if (a["tokens"] != b["tokens"] or a["n_prompt"] != b["n_prompt"] or a["steering"] != b["steering"]
+                or a.get("text_hex") != b.get("text_hex")):
+            out.append("run %d: tokens / n_prompt / steering / text differ" % i)
             continue
         worst = max(abs(x - y) for ra, rb in zip(a["logits"], b["logits"]) for x, y in zip(ra, rb))
         if worst > LOGIT_TOL_CHECK:

@@ -1,7 +1,8 @@
 // Parity with the Python reference: every golden case in tests/parity/cases (written by
 // make_cases.py from cbk_reference, see README.md) is replayed through the engine — the prompt as
 // one prefill, every later token as one decode — and must give identical code ids at every token,
-// codebook, group and slot, and logits within the case's tolerance (1e-4).
+// codebook, group and slot, and logits within the case's tolerance (1e-4). Runs with "text_hex"
+// (padded vocabularies) must also decode to the reference tokenizer's bytes.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/session.hpp"
 #include "runtime/loader/load_model.hpp"
+#include "runtime/tokenizer/tokenizer.hpp"
 #include "tests/common/json_reader.hpp"
 
 namespace {
@@ -131,6 +133,38 @@ Totals& totals() {
   return t;
 }
 
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+// A padded vocabulary's run: padding ids decode to nothing, every other token is kept, and the
+// strict mode names the first padding id.
+void check_text(const cbk::PreparedModel& pm, const std::vector<std::int32_t>& tokens, const std::string& want_hex) {
+  const cbk::Tokenizer* tok = pm.tokenizer();
+  REQUIRE(tok != nullptr);
+  cbk::DecodeOptions options;
+  options.model_vocab = pm.arch().vocab_size;
+  std::string text;
+  cbk::Error e = tok->decode(tokens.data(), tokens.size(), &text, options);
+  INFO(e.message);
+  REQUIRE(e.ok());
+  CHECK(hex(text) == want_hex);
+  const auto pad = std::find_if(tokens.begin(), tokens.end(),
+                                [&](std::int32_t t) { return static_cast<std::size_t>(t) >= tok->vocab_size(); });
+  REQUIRE(pad != tokens.end());
+  options.strict = true;
+  e = tok->decode(tokens.data(), tokens.size(), &text, options);
+  CHECK(e.status == cbk::Status::out_of_range);
+  CHECK(e.message.find("token id " + std::to_string(*pad) + " at index " +
+                      std::to_string(pad - tokens.begin()) + " has no token text") != std::string::npos);
+}
+
 void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Json& run, double logit_tol) {
   const std::vector<std::int32_t> tokens = ints_of(run["tokens"]);
   const std::size_t n_prompt = static_cast<std::size_t>(run["n_prompt"].as_int());
@@ -208,6 +242,7 @@ void check_run(const std::shared_ptr<const cbk::PreparedModel>& pm, const Json& 
         INFO("codebook " << c << " group " << g << " is absent from the golden: must be bypassed");
         REQUIRE(s->trace_ids(c, g)[0] == cbk::kTraceNoSlot);
       }
+  if (run.has("text_hex")) check_text(*pm, tokens, run["text_hex"].string);
   ++totals().runs;
 }
 
@@ -247,3 +282,4 @@ TEST_CASE("parity: gpt_neox cases", "[parity]") { run_cases("gpt_neox-"); }
 TEST_CASE("parity: gpt2 cases", "[parity]") { run_cases("gpt2-"); }
 TEST_CASE("parity: gpt_neo cases", "[parity]") { run_cases("gpt_neo-"); }
 TEST_CASE("parity: steering cases", "[parity]") { run_cases("steer-"); }
+TEST_CASE("parity: padded vocabulary", "[parity]") { run_cases("pad-"); }

@@ -99,8 +99,10 @@ class NumpyReference:
                                if not (cfg.family == "gpt_neo" and cfg.attention_layers[L] == "local"
                                        and j <= i - cfg.window_size)]
                     sc = np.array([qs[i][h] @ ks[j][h] for j in visible])
-                    if cfg.family != "gpt_neo":
+                    if cfg.family == "gpt_neox" or (cfg.family == "gpt2" and cfg.scale_attn_weights):
                         sc = sc / math.sqrt(hd)
+                    if cfg.family == "gpt2" and cfg.scale_attn_by_inverse_layer_idx:
+                        sc = sc / (L + 1)
                     pr = np.exp(sc - sc.max())
                     pr /= pr.sum()
                     z[h] = sum(pr[n] * vs[j][h] for n, j in enumerate(visible))

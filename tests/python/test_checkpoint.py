@@ -147,5 +147,33 @@ class Loader(unittest.TestCase):
         load_checkpoint(d)  # obsolete `counts` entries are ignored
 
 
+class PaddedVocabulary(unittest.TestCase):
+    """More embedding rows than tokens (Pythia: 50,277 tokens in 50,304 rows)."""
+
+    def test_rows_logits_and_special_ids(self):
+        for fam in ("gpt_neox", "gpt2"):
+            with self.subTest(family=fam):
+                d, model = build(fam, vocab_size=300, seed=4)
+                base = json.loads((d / "base" / "config.json").read_text())
+                self.assertEqual((base["vocab_size"], base["eos_token_id"], base["bos_token_id"]), (300, 272, 272))
+                self.assertEqual(tuple(full_forward(model, PROMPT)[0].shape), (len(PROMPT), 300))
+                with self.assertRaises(ValueError):
+                    build(fam, vocab_size=200)
+
+    def test_decode_skips_padding_ids_like_hf_tokenizers(self):
+        from cbk_reference.tokenizer_files import byte_bpe_vocab, decode_ids, read_id_to_token
+        vocab, _ = byte_bpe_vocab()
+        for fam in ("gpt_neox", "gpt2"):  # tokenizer.json / vocab.json
+            with self.subTest(family=fam):
+                d, _ = build(fam, vocab_size=300)
+                id_to_token = read_id_to_token(d)
+                ids = [vocab["Ġthe"], 299, vocab["Ġw"], 273, vocab["<|endoftext|>"], vocab["\u00c3"], vocab["\u00a9"]]
+                self.assertEqual(decode_ids(id_to_token, ids, 300), " the w<|endoftext|>\u00e9".encode())
+                self.assertEqual(decode_ids(id_to_token, [vocab["\u00c3"]], 300), b"\xc3")  # half a character
+                for bad in (300, -1):
+                    with self.assertRaises(ValueError):
+                        decode_ids(id_to_token, [1, bad], 300)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -53,7 +53,9 @@ def read_cbk(path):
                 norm_eps=a.NormEps(), activation=a.Activation(), positions=a.Positions(), rotary_dims=a.RotaryDims(),
                 rotary_base=a.RotaryBase(), parallel_residual=a.ParallelResidual(), scale_attention=a.ScaleAttention(),
                 layer_attention=[a.LayerAttention(i) for i in range(a.LayerAttentionLength())],
-                local_window=a.LocalWindow(), tied_embeddings=a.TiedEmbeddings())
+                local_window=a.LocalWindow(), tied_embeddings=a.TiedEmbeddings(),
+                scale_attention_by_inverse_layer=a.ScaleAttentionByInverseLayer(),
+                schema=(m.SchemaMajor(), m.SchemaMinor()))
     tensors = {m.Tensors(i).Name().decode(): tensor(m.Tensors(i))[0] for i in range(m.TensorsLength())}
     codebooks = {}
     for i in range(m.CodebooksLength()):
@@ -262,6 +264,38 @@ class ArchitectureAndTokenizer(unittest.TestCase):
         gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024,
                 "vocab_size": 50257, "activation_function": "gelu_new", "n_inner": None}
         self.assertEqual(architecture_from_base_config(gpt2)["d_mlp"], 3072)
+
+    def test_gpt2_attention_options(self):
+        # scale_attn_by_inverse_layer_idx: recorded (a schema-1.1 field, so the file says 1.1)
+        ckpt = build("gpt2", n_layers=3, scale_attn_by_inverse_layer_idx=True)
+        cbk, _ = ConvertAgainstCheckpoint.check(ConvertAgainstCheckpoint(), ckpt)
+        self.assertEqual((cbk["arch"]["scale_attention_by_inverse_layer"], cbk["arch"]["scale_attention"],
+                          cbk["arch"]["schema"]), (True, True, (1, 1)))
+        unscaled = read_cbk(run_convert(build("gpt2", scale_attn_by_inverse_layer_idx=True,
+                                              scale_attn_weights=False)))["arch"]
+        self.assertEqual((unscaled["scale_attention_by_inverse_layer"], unscaled["scale_attention"]), (True, False))
+        # reorder_and_upcast_attn: the same function in fp32, so accepted and not recorded
+        plain = read_cbk(run_convert(build("gpt2")))["arch"]
+        reordered = read_cbk(run_convert(build("gpt2", reorder_and_upcast_attn=True)))["arch"]
+        self.assertEqual(reordered, plain)
+        self.assertEqual((plain["scale_attention_by_inverse_layer"], plain["schema"]), (False, (1, 0)))
+        real = {"model_type": "gpt2", "n_embd": 1600, "n_layer": 48, "n_head": 25, "vocab_size": 50257,
+                "scale_attn_by_inverse_layer_idx": True, "reorder_and_upcast_attn": True}  # as Stanford CRFM Mistral GPT-2s
+        self.assertTrue(architecture_from_base_config(real)["scale_attention_by_inverse_layer"])
+        self.assertFalse(architecture_from_base_config(dict(real, scale_attn_by_inverse_layer_idx=False))
+                         ["scale_attention_by_inverse_layer"])
+
+    def test_padded_vocabulary(self):
+        # Pythia-style: more embedding rows than tokens; the tokenizer keeps its own size and ids
+        vocab, _ = byte_bpe_vocab()
+        for family in ("gpt_neox", "gpt2"):
+            with self.subTest(family=family):
+                cbk, _ = ConvertAgainstCheckpoint.check(ConvertAgainstCheckpoint(),
+                                                        build(family, vocab_size=len(vocab) + 27))
+                self.assertEqual(cbk["arch"]["vocab_size"], len(vocab) + 27)
+                self.assertEqual(cbk["tensors"]["tok_embed"].shape[0], len(vocab) + 27)
+                self.assertEqual(len(cbk["tokenizer"]["tokens"]), len(vocab))
+                self.assertEqual((cbk["tokenizer"]["bos"], cbk["tokenizer"]["eos"]), (vocab["<|endoftext|>"],) * 2)
 
     def test_tokfsm_shaped_checkpoint(self):
         # the TokFSM model's real shape (fsm_main.yaml): GPT-NeoX d 128, 4 layers, 4 heads, MLP 512, C 1000, k 1

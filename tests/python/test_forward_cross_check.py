@@ -21,6 +21,8 @@ CASES = [
     ("gpt2", ["attn_preproj", "mlp"], {}),
     ("gpt2", ["qkv", "attn", "mlp_mid"], {"similarity_metric": "euclidean"}),
     ("gpt2", ["attn_plus_mlp", "transformer_block"], {"k_codebook": 1}),
+    ("gpt2", ["attn_preproj", "mlp"], {"n_layers": 3, "scale_attn_by_inverse_layer_idx": True}),
+    ("gpt2", ["attn", "mlp_mid"], {"n_layers": 3, "scale_attn_by_inverse_layer_idx": True, "scale_attn_weights": False}),
     ("gpt_neo", ["attn_preproj", "mlp"], {"window_size": 3}),
     ("gpt_neo", ["mlp_mid", "attn", "transformer_block"], {"similarity_metric": "euclidean", "window_size": 2}),
 ]

@@ -52,6 +52,30 @@ class GoldenIds(unittest.TestCase):
                             self.assertAlmostEqual(x, y, delta=1e-4)
 
 
+class PaddedVocabulary(unittest.TestCase):
+    """Issue 13: a greedy run that picks padding ids (embedding rows without token text) still prints
+    its text, with every other token; the golden is the reference tokenizer's decoding."""
+
+    def test_greedy_run_through_padding_ids_prints_the_text(self):
+        golden = load_json(os.path.join(CASES, "pad-gpt_neox.golden.json"))
+        run0 = golden["runs"][0]
+        prompt, n_new = run0["tokens"][:run0["n_prompt"]], len(run0["tokens"]) - run0["n_prompt"]
+        args = [os.path.join(CASES, golden["model"]), "--prompt-ids", ",".join(map(str, prompt)), "-n", str(n_new),
+                "--temp", "0", "--ignore-eos"]
+        want = bytes.fromhex(run0["text_hex"])
+        raw = subprocess.run(CBK + ["generate"] + args, capture_output=True, timeout=120)
+        self.assertEqual(raw.returncode, 0, raw.stderr)
+        self.assertEqual(raw.stdout, want + b"\n")
+        out = generate_json(*args)
+        self.assertEqual(out["tokens"], run0["tokens"])  # --json keeps the padding ids
+        self.assertEqual(out["stop"], "length")
+        self.assertEqual(out["text"], want.decode("utf-8", "replace"))  # the one invalid byte is U+FFFD
+        self.assertTrue(out["text"].startswith("Hello"))
+        shown = run(*args, "--show-codes")
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("(padding id: no text)", shown.stdout)
+
+
 class Generation(unittest.TestCase):
     model = property(lambda self: os.path.join(MODELS, "steering.cbk"))
 

@@ -120,6 +120,28 @@ TEST_CASE("decode and token_text reject ids outside the vocabulary", "[tokenizer
   CHECK(tk->find_token("nope", &id).status == Status::invalid_argument);
 }
 
+TEST_CASE("padding ids of a larger model vocabulary decode to nothing unless strict", "[tokenizer]") {
+  const auto tk = small_bpe();  // 260 tokens; say the model's embedding has 264 rows
+  cbk::DecodeOptions options;
+  options.model_vocab = 264;
+  std::string text = "old";
+  const Ids ids = {263, 'a', 258, 260, 259};  // padding, "a", "Ġthe", padding, "<|endoftext|>"
+  REQUIRE(tk->decode(ids.data(), ids.size(), &text, options).ok());
+  CHECK(text == "a the<|endoftext|>");
+  options.strict = true;
+  cbk::Error err = tk->decode(ids.data(), ids.size(), &text, options);
+  CHECK(err.status == Status::out_of_range);
+  CHECK(err.message.find("token id 263 at index 0 has no token text") != std::string::npos);
+  options.strict = false;
+  const Ids past = {1, 264};
+  err = tk->decode(past.data(), past.size(), &text, options);
+  CHECK(err.status == Status::out_of_range);
+  CHECK(err.message.find("token id 264 at index 1 is outside the vocabulary (size 264)") != std::string::npos);
+  options.model_vocab = 100;  // below the tokenizer's own size: no padding
+  CHECK(tk->decode(ids.data() + 1, 1, &text, options).ok());
+  CHECK(tk->decode(ids.data(), 1, &text, options).status == Status::out_of_range);
+}
+
 TEST_CASE("byte BPE creation rejects bad tables", "[tokenizer][errors]") {
   cbk::Error err;
   SECTION("missing byte token") {

@@ -34,14 +34,14 @@ std::vector<CodebookRef> codebooks(const cbk_model* model);
 // The label the file's annotations give (codebook, group, code); "" when there is none.
 std::string annotation_label(const cbk_model* model, std::size_t codebook, std::uint32_t group, std::int32_t code);
 
-// The bytes of one token ("" when the model has no tokenizer or the id is unknown).
+// The bytes of one token ("" when the model has no tokenizer, for a padding id, or an unknown id).
 std::string token_text(const cbk_model* model, std::int32_t id);
 // Replaces invalid UTF-8 (a token boundary can split a character) with U+FFFD so JSON stays valid.
 std::string valid_utf8(const std::string& s);
 
 // Text -> ids with the model's tokenizer (BOS prepended when the model asks for it and add_bos).
 cbk_status tokenize(const cbk_model* model, const std::string& text, bool add_bos, std::vector<std::int32_t>* out);
-// Ids -> text. Empty when the model has no tokenizer.
+// Ids -> text; padding ids (a padded vocabulary) add nothing. Empty when the model has no tokenizer.
 cbk_status detokenize(const cbk_model* model, const std::vector<std::int32_t>& ids, std::string* out);
 
 bool parse_number(const std::string& s, double* out);

@@ -1,5 +1,6 @@
 // `cbk generate`: run a prompt through the engine, sample new tokens, show or dump the codes.
 // Built on the C API only: argument parsing and output formatting.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -155,10 +156,13 @@ void write_codes(JsonWriter& w, const cbk_session* s, const std::vector<Codebook
   w.end_array();
 }
 
+// n_text_tokens: ids at or above it are padding rows of the embedding, which have no token text.
 void print_codes_text(const cbk_model* m, const cbk_session* s, const std::vector<CodebookRef>& books,
-                      const std::vector<std::int32_t>& tokens) {
+                      const std::vector<std::int32_t>& tokens, std::uint32_t n_text_tokens) {
   for (std::size_t p = 0; p < cbk_session_position(s); ++p) {
-    std::printf("%4zu %6d %s\n", p, tokens[p], json_escape(valid_utf8(token_text(m, tokens[p]))).c_str());
+    const bool padding = static_cast<std::uint32_t>(tokens[p]) >= n_text_tokens;
+    std::printf("%4zu %6d %s\n", p, tokens[p],
+                padding ? "(padding id: no text)" : json_escape(valid_utf8(token_text(m, tokens[p]))).c_str());
     for (std::size_t c = 0; c < books.size(); ++c) {
       std::printf("       L%u %-17s", books[c].info.layer, books[c].site_name);
       for (std::uint32_t g = 0; g < books[c].info.groups; ++g) {
@@ -232,6 +236,7 @@ int run_generate(const std::vector<std::string>& args) {
     }
   }
 
+  // Padding ids (a padded vocabulary) decode to nothing; --json keeps them in "tokens".
   std::string text, completion;
   if (tok.has_tokenizer) {
     if ((st = detokenize(m, tokens, &text))) return failure(st);
@@ -271,7 +276,7 @@ int run_generate(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < tokens.size(); ++i) std::printf("%s%d", i ? "," : "", tokens[i]);
     std::printf("\n");
   }
-  if (a.show_codes) print_codes_text(m, s, books, tokens);
+  if (a.show_codes) print_codes_text(m, s, books, tokens, tok.has_tokenizer ? tok.vocab_size : UINT32_MAX);
   return kExitOk;
 }
 

@@ -34,7 +34,9 @@ struct Facts {
   cbk_generation_defaults gen = sized<cbk_generation_defaults>();
   std::size_t tok_tokens = 0, tok_merges = 0;
   std::vector<bool> layer_local;
+  std::vector<float> layer_scale;  // the factor each layer's attention scores are multiplied by
   bool scaled = false;
+  bool inverse_layer = false;      // scores also divided by layer + 1 (GPT-2 scale_attn_by_inverse_layer_idx)
   std::vector<CodebookRef> books;
   std::vector<const char*> book_dtype;
   std::vector<std::uint64_t> book_bytes;
@@ -50,10 +52,15 @@ cbk_status read_facts(const cbk_model* m, Facts* f) {
     return st;
   if (f->tok.has_tokenizer && (st = cbk_model_tokenizer_sizes(m, &f->tok_tokens, &f->tok_merges))) return st;
   for (std::uint32_t l = 0; l < f->arch.n_layers; ++l) {
-    int local = 0, scaled = 0;
-    if ((st = cbk_model_layer_attention(m, l, &local, &scaled))) return st;
+    int local = 0, scaled = 0, inverse = 0;
+    float scale = 1.0f;
+    if ((st = cbk_model_layer_attention(m, l, &local, &scaled)) ||
+        (st = cbk_model_layer_attention_scale(m, l, &scale, &inverse)))
+      return st;
     f->layer_local.push_back(local != 0);
+    f->layer_scale.push_back(scale);
     f->scaled = scaled != 0;
+    f->inverse_layer = inverse != 0;
   }
   f->books = codebooks(m);
   for (std::size_t i = 0; i < f->books.size(); ++i) {
@@ -92,6 +99,7 @@ std::string attention_summary(const Facts& f) {
   std::size_t local = 0;
   for (bool l : f.layer_local) local += l;
   std::string s = f.scaled ? "scaled 1/sqrt(d)" : "unscaled";
+  if (f.inverse_layer) s = f.scaled ? "scaled 1/sqrt(d) and 1/(layer+1)" : "scaled 1/(layer+1)";
   if (local == 0) return s + ", all layers global";
   return s + ", " + std::to_string(local) + " of " + std::to_string(f.arch.n_layers) + " layers local (window " +
          std::to_string(f.arch.local_window) + ")";
@@ -148,6 +156,9 @@ void print_text(const std::string& path, const Facts& x, std::size_t n_annotatio
     const cbk_tokenizer_info& t = x.tok;
     std::printf("\ntokenizer:       %s, %zu tokens, %zu merges, bos %d, eos %d, pad %d%s\n", t.kind, x.tok_tokens,
                 x.tok_merges, t.bos, t.eos, t.pad, t.add_bos ? ", prepends bos" : "");
+    if (x.arch.vocab_size > t.vocab_size)
+      std::printf("                 ids %u..%u are padding rows of the embedding: no text (they decode to nothing)\n",
+                  t.vocab_size, x.arch.vocab_size - 1);
   } else {
     std::printf("\ntokenizer:       none (token ids only)\n");
   }
@@ -196,9 +207,12 @@ std::string to_json(const std::string& path, const Facts& x, std::size_t n_annot
       .field("activation", a.activation).field("positions", a.positions)
       .field("rotary_dims", a.rotary_dims).field("rotary_base", static_cast<double>(a.rotary_base))
       .field("parallel_residual", a.parallel_residual != 0).field("scale_attention", x.scaled)
+      .field("scale_attention_by_inverse_layer", x.inverse_layer)
       .field("local_window", a.local_window).field("tied_embeddings", a.tied_embeddings != 0);
   j.key("layer_attention").begin_array();
   for (bool local : x.layer_local) j.value(local ? "local" : "global");
+  j.end_array().key("attention_scale").begin_array();
+  for (float s : x.layer_scale) j.value(static_cast<double>(s));
   j.end_array().end_object();
 
   const cbk_parameter_counts& p = x.params;

@@ -99,10 +99,13 @@ extern "C" {
 #define CBK_VERSION_PATCH 0
 #define CBK_VERSION_NUMBER (CBK_VERSION_MAJOR * 10000 + CBK_VERSION_MINOR * 100 + CBK_VERSION_PATCH)
 #define CBK_VERSION_STRING "0.1.0"
-#define CBK_API_VERSION 3  /* 2: file facts, parameter counts, tensors, generation defaults,
+#define CBK_API_VERSION 4  /* 2: file facts, parameter counts, tensors, generation defaults,
                               prompt logits (cbk_session_prefill_logits);
                               3: tensor data (cbk_model_find_tensor, cbk_model_tensor_data),
-                              activation captures (cbk_session_set_capture, ...) */
+                              activation captures (cbk_session_set_capture, ...);
+                              4: padding ids detokenize to nothing (cbk_detokenize_ex,
+                              CBK_DETOKENIZE_STRICT), per-layer attention scale
+                              (cbk_model_layer_attention_scale) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -389,6 +392,14 @@ CBK_API cbk_status cbk_model_parameter_counts(const cbk_model* model, cbk_parame
 CBK_API cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t layer, int* local_out,
                                              int* scaled_out);
 
+/* The factor layer `layer` multiplies its attention scores by before the softmax: 1/sqrt(head_dim)
+ * when scaled (see cbk_model_layer_attention), else 1, and further divided by (layer + 1) when
+ * *inverse_layer_out is nonzero (a GPT-2 model converted with scale_attn_by_inverse_layer_idx; a
+ * schema-1.1 file). Either output may be NULL. (API version 4.) Errors: INVALID_ARGUMENT (NULL
+ * model), OUT_OF_RANGE (layer). */
+CBK_API cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint32_t layer, float* scale_out,
+                                                   int* inverse_layer_out);
+
 /* How codebook `index` is stored: *dtype_out "f32"/"f16"/"bf16"/"int8" (static storage) and
  * *bytes_out the bytes it occupies in the file (codes, int8 row scales, its LayerNorms). Either
  * output may be NULL. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (index). */
@@ -462,10 +473,24 @@ CBK_API cbk_status cbk_tokenize(const cbk_model* model, const char* text, size_t
 /* The bytes that `n_tokens` ids stand for, NUL-terminated. *length_out receives the length
  * without the terminator, so the buffer needs *length_out + 1 bytes; with less, nothing is written
  * and BUFFER_TOO_SMALL is returned (`text` may be NULL when capacity is 0). The bytes need not be
- * valid UTF-8 when a character is split across tokens. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (an
- * id outside the vocabulary), UNSUPPORTED (no tokenizer), BUFFER_TOO_SMALL. */
+ * valid UTF-8 when a character is split across tokens. A padding id (see cbk_detokenize_ex) adds
+ * no bytes. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (an id outside the model's vocabulary),
+ * UNSUPPORTED (no tokenizer), BUFFER_TOO_SMALL. Same as cbk_detokenize_ex with flags 0. */
 CBK_API cbk_status cbk_detokenize(const cbk_model* model, const int32_t* tokens, size_t n_tokens, char* text,
                                   size_t capacity, size_t* length_out);
+
+/* Padded vocabularies: a model may have more embedding rows (cbk_architecture.vocab_size) than its
+ * tokenizer has tokens (cbk_tokenizer_info.vocab_size), e.g. Pythia's 50,304 rows for 50,277
+ * tokens, and sampling can still pick the ids in between. Such a padding id has no token text: by
+ * default it decodes to nothing (as Hugging Face tokenizers do), so a generated run always decodes
+ * and keeps every other token. (Before API version 4 it was OUT_OF_RANGE.) */
+#define CBK_DETOKENIZE_STRICT 1u  /* a padding id is OUT_OF_RANGE (naming it) instead */
+
+/* cbk_detokenize with `flags` (CBK_DETOKENIZE_*). Ids below 0 or at or above the model's
+ * vocab_size are always OUT_OF_RANGE. (API version 4.) Errors: as cbk_detokenize, plus
+ * INVALID_ARGUMENT (unknown flag bits) and OUT_OF_RANGE (a padding id with CBK_DETOKENIZE_STRICT). */
+CBK_API cbk_status cbk_detokenize_ex(const cbk_model* model, const int32_t* tokens, size_t n_tokens, uint32_t flags,
+                                     char* text, size_t capacity, size_t* length_out);
 
 /* ---- Sessions -------------------------------------------------------------------------------- */
 

@@ -31,9 +31,13 @@ def base_config_dict(family: str, vocab_size: int, d_model: int = 32, n_layers: 
                      d_mlp: Optional[int] = None, max_positions: int = 64, ln_eps: float = 1e-5,
                      activation: Optional[str] = None, tie_word_embeddings: Optional[bool] = None,
                      rotary_pct: float = 0.25, rotary_base: float = 10000, parallel_residual: bool = True,
-                     attention_layers: Optional[Sequence[str]] = None, window_size: int = 4) -> dict:
-    """An HF config.json dict with the field names and defaults of the family's config class."""
-    eos = vocab_size - 1
+                     attention_layers: Optional[Sequence[str]] = None, window_size: int = 4,
+                     eos_id: Optional[int] = None, scale_attn_weights: bool = True,
+                     scale_attn_by_inverse_layer_idx: bool = False, reorder_and_upcast_attn: bool = False) -> dict:
+    """An HF config.json dict with the field names and defaults of the family's config class.
+    eos_id defaults to the last id (the tokenizers here put <|endoftext|> last); the three GPT-2
+    attention options go into gpt2 configs only."""
+    eos = vocab_size - 1 if eos_id is None else eos_id
     if family == "gpt_neox":
         return {
             "architectures": ["GPTNeoXForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
@@ -51,8 +55,9 @@ def base_config_dict(family: str, vocab_size: int, d_model: int = 32, n_layers: 
             "attn_pdrop": 0.1, "bos_token_id": eos, "embd_pdrop": 0.1, "eos_token_id": eos,
             "initializer_range": 0.02, "layer_norm_epsilon": ln_eps, "model_type": "gpt2", "n_ctx": max_positions,
             "n_embd": d_model, "n_head": n_heads, "n_inner": d_mlp, "n_layer": n_layers, "n_positions": max_positions,
-            "reorder_and_upcast_attn": False, "resid_pdrop": 0.1, "scale_attn_by_inverse_layer_idx": False,
-            "scale_attn_weights": True, "summary_activation": None, "summary_first_dropout": 0.1,
+            "reorder_and_upcast_attn": reorder_and_upcast_attn, "resid_pdrop": 0.1,
+            "scale_attn_by_inverse_layer_idx": scale_attn_by_inverse_layer_idx,
+            "scale_attn_weights": scale_attn_weights, "summary_activation": None, "summary_first_dropout": 0.1,
             "summary_proj_to_labels": True, "summary_type": "cls_index", "summary_use_proj": True,
             "tie_word_embeddings": True if tie_word_embeddings is None else tie_word_embeddings,
             "torch_dtype": "float32", "transformers_version": TRANSFORMERS_VERSION, "use_cache": True,
@@ -161,9 +166,11 @@ def build_random_checkpoint(out_dir, family: str, codebook_at: Union[str, Sequen
                             layers_to_snap: Union[str, Sequence[int]] = "all",
                             similarity_metric: str = "inner_product", formats: Iterable[str] = ("safetensors",),
                             seed: int = 0, tokenizer: str = "bytebpe", tokenizer_format: Optional[str] = None,
-                            include_buffers: bool = True, **base_kwargs) -> Path:
+                            include_buffers: bool = True, vocab_size: Optional[int] = None, **base_kwargs) -> Path:
     """Write a random checkpoint directory. `codebook_type` defaults to "group" (one codebook per head,
-    num_codebooks -1) for attn_preproj and "vanilla" elsewhere. Extra kwargs go to base_config_dict."""
+    num_codebooks -1) for attn_preproj and "vanilla" elsewhere. `vocab_size` (default: the tokenizer's
+    size) above the tokenizer's size pads the embedding with rows no token text names, as Pythia's
+    50,304 rows for 50,277 tokens. Extra kwargs go to base_config_dict."""
     out = Path(out_dir)
     (out / "base").mkdir(parents=True, exist_ok=True)
     at = [codebook_at] if isinstance(codebook_at, str) else list(codebook_at)
@@ -173,8 +180,10 @@ def build_random_checkpoint(out_dir, family: str, codebook_at: Union[str, Sequen
     ncb = _per_site(num_codebooks, n, "num_codebooks") if num_codebooks is not None else \
         [-1 if t == "group" else 1 for t in ctype]
     fmt = tokenizer_format or ("tokenizer_json" if family == "gpt_neox" else "vocab_merges")
-    vocab = write_tokenizer(out, tokenizer, fmt)
-    base_d = base_config_dict(family, vocab, **base_kwargs)
+    n_tokens = write_tokenizer(out, tokenizer, fmt)
+    if vocab_size is not None and vocab_size < n_tokens:
+        raise ValueError(f"vocab_size {vocab_size} is below the tokenizer's {n_tokens} tokens")
+    base_d = base_config_dict(family, vocab_size or n_tokens, eos_id=n_tokens - 1, **base_kwargs)
     base = BaseConfig.from_hf(base_d)
     cb_d = codebook_config_dict(base, at, ctype, _per_site(num_codes, n, "num_codes"), ncb,
                                 _per_site(k_codebook, n, "k_codebook"), layers_to_snap, similarity_metric)

@@ -1,11 +1,12 @@
 """Tiny tokenizer files in the formats the checkpoints ship: GPT-2 byte-level BPE (vocab.json +
-merges.txt, or a HF `tokenizer.json`) and the TokFSM digit vocabulary (semantics doc §6.2)."""
+merges.txt, or a HF `tokenizer.json`) and the TokFSM digit vocabulary (semantics doc §6.2), and
+decoding ids back to bytes from those files (`decode_ids`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 EOS = "<|endoftext|>"
 
@@ -88,3 +89,35 @@ def write_tokenizer(out_dir: Path, kind: str = "bytebpe", fmt: str = "vocab_merg
     (out_dir / "special_tokens_map.json").write_text(json.dumps(
         {"bos_token": EOS, "eos_token": EOS, "unk_token": EOS, "pad_token": EOS}), encoding="utf-8")
     return len(vocab)
+
+
+def read_id_to_token(ckpt_dir) -> Dict[int, str]:
+    """id -> token as spelled in the checkpoint's tokenizer.json (model vocab + added tokens) or vocab.json."""
+    d = Path(ckpt_dir)
+    if (d / "tokenizer.json").exists():
+        tok = json.loads((d / "tokenizer.json").read_text(encoding="utf-8"))
+        pairs = list(tok["model"]["vocab"].items()) + [(a["content"], a["id"]) for a in tok.get("added_tokens") or []]
+    else:
+        pairs = list(json.loads((d / "vocab.json").read_text(encoding="utf-8")).items())
+    return {int(i): t for t, i in pairs}
+
+
+def decode_ids(id_to_token: Dict[int, str], ids: Sequence[int], model_vocab: int) -> bytes:
+    """The bytes ids stand for, the way Hugging Face tokenizers decode: a token spelled in GPT-2's
+    byte alphabet maps back to its bytes, any other token (an added token) is its UTF-8 text, and an
+    id the tokenizer does not know (a padding row of the model's embedding, id < model_vocab) adds
+    nothing. Ids outside [0, model_vocab) raise ValueError. This is the byte-level (GPT-2 style)
+    decoder; the TokFSM digit vocabulary is ASCII, where it and a plain vocabulary agree."""
+    byte_of = {ch: b for b, ch in bytes_to_unicode().items()}
+    out = bytearray()
+    for i in ids:
+        if not 0 <= i < model_vocab:
+            raise ValueError(f"token id {i} is outside the model's vocabulary ({model_vocab})")
+        token = id_to_token.get(i)
+        if token is None:
+            continue
+        if all(ch in byte_of for ch in token):
+            out += bytes(byte_of[ch] for ch in token)
+        else:
+            out += token.encode("utf-8")
+    return bytes(out)

@@ -1,7 +1,9 @@
 """The two configs of a codebook checkpoint: the base model's HF config.json and the codebook
 config.json (CodebookModelConfig, model_type "codebook"), semantics doc §3.1.
 
-`architecture_from_base_config` returns the .cbk Architecture fields; `codebook_sites` expands the
+`architecture_from_base_config` returns the .cbk Architecture fields (GPT-2's
+scale_attn_by_inverse_layer_idx becomes the schema-1.1 field scale_attention_by_inverse_layer;
+reorder_and_upcast_attn is accepted, being the same function in fp32); `codebook_sites` expands the
 codebook config into one `Site` per (layer, codebook_at entry), normalised the way the reference's
 CodebookModel.set_codebook_args does (scalars broadcast, num_codebooks -1 -> heads, negative layers).
 """
@@ -102,8 +104,10 @@ def _neox(cfg):
 
 
 def _gpt2(cfg):
-    if cfg.get("scale_attn_by_inverse_layer_idx"):
-        raise ConversionError("base config: scale_attn_by_inverse_layer_idx = true is not supported")
+    # scale_attn_by_inverse_layer_idx: HF divides layer L's scores by L + 1 as well (schema 1.1 field).
+    # reorder_and_upcast_attn only changes how HF computes the same scores in reduced precision (an
+    # fp32 upcast, the scale applied inside the Q.K product); in fp32, as the engine computes, it is
+    # the same function, so it is accepted and not recorded.
     if cfg.get("add_cross_attention"):
         raise ConversionError("base config: add_cross_attention = true is not supported")
     d = _int_field(cfg, "n_embd", "hidden_size", required=True)
@@ -116,6 +120,7 @@ def _gpt2(cfg):
         activation=_activation(_field(cfg, "activation_function", default="gelu_new")),
         positions="learned", parallel_residual=False,
         scale_attention=bool(_field(cfg, "scale_attn_weights", default=True)),
+        scale_attention_by_inverse_layer=bool(_field(cfg, "scale_attn_by_inverse_layer_idx", default=False)),
         tied_embeddings=bool(_field(cfg, "tie_word_embeddings", default=True)))
 
 

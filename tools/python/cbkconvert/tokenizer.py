@@ -4,6 +4,8 @@ Sources, first found wins: tokenizer.json (HF `tokenizers`, BPE model), vocab.js
 the TokFSM digit vocabulary ("0".."9" -> 0..9, "<|endoftext|>" -> 10; semantics doc §6.2) when asked
 for with kind="digits". A vocabulary holding all 256 GPT-2 byte symbols is a byte-level BPE; one
 without them and without merges (TokFSM's GPT-2 tokenizer with empty merges) is a plain vocabulary.
+A tokenizer smaller than the model's vocab_size (a padded embedding, e.g. Pythia's 50,277 tokens in
+50,304 rows) is kept as it is: the ids above it have no text and the runtime decodes them to nothing.
 """
 import json
 import os

@@ -16,7 +16,7 @@ from .crc import crc32
 
 ALIGNMENT = 64
 SCHEMA_MAJOR = 1
-SCHEMA_MINOR = 0
+SCHEMA_MINOR = 1  # newest minor this writer knows; a file gets the oldest one that reads it (schema_minor)
 FILE_IDENTIFIER = b"CBK1"
 
 DTYPES = {"f32": 0, "f16": 1, "int8": 2, "u8": 3, "i32": 4}
@@ -84,7 +84,7 @@ class CodebookSpec:
 class CbkWriter:
     def __init__(self):
         self.schema_major = SCHEMA_MAJOR
-        self.schema_minor = SCHEMA_MINOR
+        self._schema_minor: Optional[int] = None  # None: the oldest minor that reads the file
         self.file_identifier = FILE_IDENTIFIER
         self.metadata: Dict = {}
         self.architecture: Dict = {}
@@ -99,6 +99,19 @@ class CbkWriter:
         self.data_size_override: Optional[int] = None
         self.header_crc_override: Optional[int] = None
         self.data_crc_override: Optional[int] = None
+
+    @property
+    def schema_minor(self) -> int:
+        """The minor version written: set explicitly (tests), else 1 when a schema-1.1 field is set
+        (Architecture.scale_attention_by_inverse_layer), else 0, so files without 1.1 features stay
+        byte-identical and readable by 1.0 runtimes."""
+        if self._schema_minor is not None:
+            return self._schema_minor
+        return 1 if (self.architecture or {}).get("scale_attention_by_inverse_layer") else 0
+
+    @schema_minor.setter
+    def schema_minor(self, value: int):
+        self._schema_minor = value
 
     # ---- building -------------------------------------------------------------------------
     def add_tensor(self, name: str, array, dtype: str = "f32") -> TensorSpec:
@@ -312,6 +325,8 @@ class CbkWriter:
         if layer_attention is not None:
             A.ArchitectureAddLayerAttention(b, layer_attention)
         A.ArchitectureAddTiedEmbeddings(b, bool(a.get("tied_embeddings", False)))
+        if a.get("scale_attention_by_inverse_layer"):  # schema 1.1, written only when set (absent = false)
+            A.ArchitectureAddScaleAttentionByInverseLayer(b, True)
         return A.ArchitectureEnd(b)
 
     def _build_codebook(self, b, fb, cb: CodebookSpec, tensor, table_vector):
