@@ -47,7 +47,10 @@ export interface RuntimeOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Where cbk.wasm is (default: next to cbk.mjs). */
   wasmUrl?: string | URL;
-  /** A WebAssembly.Memory to run in (e.g. with a small `maximum`, to test out-of-memory). */
+  /** Where cbk.mjs is (default: build-web/cbk.mjs at the repository root, relative to cbk.js). */
+  moduleUrl?: string | URL;
+  /** A WebAssembly.Memory to run in (e.g. with a small `maximum`, to test out-of-memory);
+   *  initial >= 256 pages (16 MiB). */
   wasmMemory?: WebAssembly.Memory;
 }
 
@@ -146,8 +149,8 @@ export interface TensorInfo {
 export interface TensorData {
   info: TensorInfo;
   /** Copy of the stored elements: f32 → Float32Array, f16/bf16 → Uint16Array (raw bits),
-   *  int8 → Int8Array. */
-  data: Float32Array | Uint16Array | Int8Array;
+   *  int8 → Int8Array, u8 → Uint8Array, i32 → Int32Array (extras may be u8/i32). */
+  data: Float32Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
   /** Per-row f32 scales of an int8 tensor, else null. */
   scales: Float32Array | null;
   /** The values as f32 (dequantized / widened), row-major. */

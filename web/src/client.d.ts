@@ -69,7 +69,8 @@ export class RemoteModel {
   vocabulary(): Promise<string[]>;
   /** Tokens that the code's vector promotes most: top of unembed(finalNorm(v)), v the code vector
    *  in its group's slice of a zero d_model vector. Residual-stream sites only (attn, mlp,
-   *  attn_plus_mlp, transformer_block); rejects with unsupported elsewhere. */
+   *  attn_plus_mlp, transformer_block). NOT YET AVAILABLE: rejects with 'unsupported' until cbk.h
+   *  exposes code vectors (the tensor API lists no codebook tensors). */
   promotedTokens(codebook: number, group: number, code: number, topN?: number): Promise<{ token: number; logit: number }[]>;
   createSession(params?: SessionParams): Promise<RemoteSession>;
   /** Frees the model in the worker (its sessions stay usable until disposed). */
