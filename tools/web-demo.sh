@@ -25,9 +25,10 @@ if [ ! -f "$build_dir/cbk.mjs" ] || [ ! -f "$build_dir/cbk.wasm" ] ||
   echo "building the WebAssembly module in $build_dir ..."
   # Debian's emscripten finds its JS optimizer's modules (acorn) only through NODE_PATH.
   export NODE_PATH=/usr/share/nodejs
-  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-    emcmake cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCBK_BUILD_WEB=ON \
-      "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node);--no-experimental-fetch" -DCBK_BUILD_BENCH=OFF >/dev/null
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then  # the same configuration as tools/ci/test-web.sh
+    emcmake cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node);--no-experimental-fetch" \
+      -DCBK_BUILD_WEB=ON -DCBK_BUILD_TESTS=OFF -DCBK_BUILD_TOOLS=OFF -DCBK_BUILD_BENCH=OFF >/dev/null
   fi
   cmake --build "$build_dir" -j "${CBK_JOBS:-2}" --target cbk_web
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The browser stage: builds the web module (web/: cbk.wasm + cbk.mjs, Emscripten) and runs its
-# tests under Node (node --test web/test/node/), with the native CLI as the oracle for exactness.
+# tests under Node (node --test web/test/node/) and the demo page in headless Chromium
+# (web/test/browser/), with the native CLI as the oracle for exactness.
 # Needs: emscripten (Debian 3.1.6), node >= 20, python3 with numpy (test fixtures).
 # Usage: tools/ci/test-web.sh   (CBK_NATIVE_CLI=path/to/cbk to reuse a native build)
 set -euo pipefail
@@ -35,3 +36,7 @@ echo "cbk.wasm: $wasm_bytes bytes raw, $(gzip -9c "$web_dir/cbk.wasm" | wc -c) b
 
 # 3. The Node tests (node's test runner prints "# pass N" / "# fail N" and exits non-zero on failure).
 node --test web/test/node/
+
+# 4. The demo page (web/demo/) in headless Chromium (Debian's chromium driven by npm playwright-core),
+# served by web/serve.mjs, checked against the native CLI; screenshots go to $web_dir/screenshots/.
+node --test web/test/browser/
