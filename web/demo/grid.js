@@ -113,7 +113,8 @@ export class CodeGrid {
     const cls = (p < this.nPrompt ? 'prompt' : 'gen') + (p === this.nPrompt ? ' first-gen' : '');
     return h('tr', { class: cls, dataset: { pos: p, token: r.token } },
       h('th', { class: 'tok', title: `position ${p}, token id ${r.token}` },
-        h('span', { class: 'pos' }, p), showToken(this.tokenText(r.token)), ' ', h('span', { class: 'id' }, `#${r.token}`)),
+        h('span', { class: 'pos' }, p), showToken(this.tokenText(r.token)),
+        this.tokenText(r.token) === String(r.token) ? null : h('span', { class: 'id' }, ` #${r.token}`)),
       cols.map((c) => this.cell(p, c.i, r.codes?.[c.i], ranges[c.i])));
   }
 

@@ -38,7 +38,7 @@ export async function renderInspector(root, sel, ctx) {
         })));
     }
   } else {
-    parts.push(h('p', { class: 'small muted' }, 'No annotation in this file.'));
+    parts.push(h('p', { class: 'small muted' }, 'This code has no annotation in the file.'));
   }
 
   // Where else the code fires in the current run (any slot).

@@ -23,12 +23,17 @@ export function renderSteering(root, list, { onChange, onError }) {
       const modeValue = s.mode === 'slot' ? 'slot' : s.mode;
       rows.push(h('div', { class: 'row' },
         h('label', {}, 'code ', h('input', { type: 'number', min: 0, value: s.code, class: 'code', onchange: (e) => update(i, { code: Number(e.target.value) }) })),
-        positions,
+        positions),
+      h('div', { class: 'row' },
         h('select', { title: 'slot mode', onchange: (e) => update(i, { mode: e.target.value }) },
           ['slot', 'all', 'append'].map((m) => h('option', { value: m, selected: m === modeValue }, m === 'slot' ? 'one slot' : m === 'all' ? 'all slots' : 'append'))),
-        s.mode === 'slot' ? h('input', { type: 'number', value: s.slot, title: 'slot (-1 = the last)', style: { width: '4em' }, onchange: (e) => update(i, { slot: Number(e.target.value) }) }) : null),
-      h('div', { class: 'row' }, h('label', {}, 'strength ',
-        h('input', { type: 'range', min: -2, max: 4, step: 0.1, value: s.strength, onchange: (e) => update(i, { strength: Number(e.target.value) }) }),
+        s.mode === 'slot' ? h('input', { type: 'number', value: s.slot, title: 'slot (-1 = the last)', style: { width: '4em' }, onchange: (e) => update(i, { slot: Number(e.target.value) }) }) : null,
+        h('label', {}, 'strength ',
+        h('input', {
+          type: 'range', min: -2, max: 4, step: 0.1, value: s.strength, title: '1 = plain forcing; the forced code\'s vector is scaled',
+          oninput: (e) => (e.target.parentElement.querySelector('.mono').textContent = ' ×' + e.target.value),
+          onchange: (e) => update(i, { strength: Number(e.target.value) }),
+        }),
         h('span', { class: 'mono' }, ' ×' + s.strength))));
     } else if (s.kind === 'disable') {
       rows.push(h('div', { class: 'row' },
