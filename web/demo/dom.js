@@ -33,7 +33,7 @@ export function showToken(text) {
 }
 
 export const fmt = {
-  int: (n) => Number(n).toLocaleString('en-US'),
+  int: (n) => String(Math.round(Number(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ','),  // toLocaleString loads ICU data: slow
   pct: (x, digits = 1) => (100 * x).toFixed(digits) + ' %',
   bytes: (n) => (n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + ' MiB' : n >= 1024 ? (n / 1024).toFixed(1) + ' KiB' : n + ' B'),
   num: (x, digits = 3) => (Number.isFinite(x) ? Number(x).toFixed(digits) : '–'),
