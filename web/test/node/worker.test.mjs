@@ -64,16 +64,30 @@ test('run(): reset + steering + prefill + generate in one message, as native --f
   await m.dispose();
 });
 
-test('cancel stops a long generation between tokens; the session stays usable', async () => {
+test('cancel: before the run starts, and between tokens mid-run; the session stays usable', async () => {
   const m = await client.load(pathToFileURL(TOKFSM).href);
   const s = await m.createSession({ maxContext: 128 });
   await s.prefill([10, 0]);
-  let seen = 0;
-  const run = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false, onToken: () => { if (++seen === 1) s.cancel(); } });
-  const r = await run;
-  assert.equal(r.stop, 'cancelled');
-  assert.ok(r.tokens.length < 126, `stopped after ${r.tokens.length}`);
-  assert.equal(await s.position(), 2 + r.tokens.length);
+  // Cancelled right away: the worker reads 'cancel' at its first yield (after one time slice).
+  const early = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false });
+  early.cancel();
+  const e = await early;
+  assert.equal(e.stop, 'cancelled');
+  assert.ok(e.tokens.length < 126);
+  // Mid-run: cancel from the first streamed batch. A loaded machine may deliver the batch only
+  // after the whole run finished, so try a few times; one run must stop part-way.
+  let stoppedMidway = null;
+  for (let attempt = 0; attempt < 5 && !stoppedMidway; attempt++) {
+    await s.reset();
+    await s.prefill([10, 0]);
+    const run = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false, onToken: () => s.cancel() });
+    const r = await run;
+    if (r.stop === 'cancelled') stoppedMidway = r;
+    else assert.deepEqual([r.stop, r.tokens.length], ['length', 126]);
+  }
+  assert.ok(stoppedMidway, 'no run was cancelled part-way');
+  assert.ok(stoppedMidway.tokens.length > 0 && stoppedMidway.tokens.length < 126);
+  assert.equal(await s.position(), 2 + stoppedMidway.tokens.length);
   const next = await s.step({ temperature: 0 });
   assert.ok(next >= 0 && next < 11);
   await s.dispose();
