@@ -22,6 +22,9 @@ export { CbkError, SITES, NO_SLOT } from './cbk.js';
 export type * from './cbk.js';
 
 export interface ClientOptions {
+  /** A started worker running worker.js (e.g. a Node worker_threads Worker); default: a new
+   *  module Web Worker from workerUrl. */
+  worker?: Worker | { postMessage(m: unknown, t?: Transferable[]): void; on(ev: string, fn: (v: any) => void): void; terminate(): void };
   /** The worker script (default: new URL('./worker.js', import.meta.url)). */
   workerUrl?: string | URL;
   /** Where cbk.mjs is, as the worker imports it (default: the worker's built module path). */
