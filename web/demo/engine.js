@@ -60,8 +60,10 @@ export class Engine {
     await this.model.dispose().catch(() => {});
   }
 
+  // A token's text; its id where the model has no tokenizer (or the id is beyond it).
   tokenText(id) {
-    return id >= 0 && id < this.vocab.length ? this.vocab[id] : `<${id}>`;
+    if (!this.facts.tokenizer.hasTokenizer || !(id >= 0 && id < this.vocab.length)) return String(id);
+    return this.vocab[id];
   }
 
   async tokenize(text) {

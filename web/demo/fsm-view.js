@@ -137,11 +137,11 @@ export class FsmView {
         h('option', { value: 'interchange', selected: this.mode === 'interchange' }, 'by interchange'),
         h('option', { value: 'force', selected: this.mode === 'force' }, 'by annotated state codes')),
       h('button', { id: 'fsm-steer', onclick: () => this.steer() }, 'Steer + sample 100'));
-    this.root.replaceChildren(
+    this.root.replaceChildren(...[
       h('p', { class: 'small muted' }, `${fsm.n} states, a state = two digit tokens. The run's states (* = generated; red = invalid transition):`),
       run ? statePath(fsm, run.tokens, run.nPrompt) : null,
       cur >= 0 ? h('p', { class: 'small' }, `current state ${two(cur)}; successors: ${fsm.succ[cur].map(two).join(' ')}`) : null,
-      grid, controls, this.result || '');
+      grid, controls, this.result].filter(Boolean));
   }
 
   async steer() {

@@ -135,6 +135,9 @@ export class CodeGrid {
       title: `${ids.map((id, k) => `slot ${k}: ${id < 0 ? 'blocked' : id} (score ${Number(codes.scores[k]).toFixed(3)})`).join('\n')}` +
         (label ? `\n${label}` : '') + (this.marks.forced.has(key) ? '\nsteered here' : '') +
         (this.marks.changed.has(key) ? '\ndiffers from the unsteered run' : ''),
-    }, ids.map((id) => (id < 0 ? '×' : id)).join(','), label ? h('span', { class: 'lbl' }, label) : null);
+    }, ids.length > 2
+      // k > 2: the codes in rows of four, so a cell stays narrow
+      ? h('span', { class: 'many' }, ids.map((id) => h('span', {}, id < 0 ? '×' : id)))
+      : ids.map((id) => (id < 0 ? '×' : id)).join(','), label ? h('span', { class: 'lbl' }, label) : null);
   }
 }

@@ -104,9 +104,12 @@ async function setupModel(engine) {
     ` (${state.columns.length} groups), ${fmt.int(f.parameterCounts.total)} parameters`;
   const layers = [...new Set(state.columns.map((c) => c.layer))];
   const sites = [...new Set(state.columns.map((c) => c.site))];
-  $('filter-layer').replaceChildren(h('option', { value: '' }, 'all'), layers.map((l) => h('option', { value: l }, l)));
-  $('filter-site').replaceChildren(h('option', { value: '' }, 'all'), sites.map((s) => h('option', { value: s }, s)));
-  grid.setFilter('', '');
+  $('filter-layer').replaceChildren(h('option', { value: '' }, 'all'), ...layers.map((l) => h('option', { value: l }, l)));
+  $('filter-site').replaceChildren(h('option', { value: '' }, 'all'), ...sites.map((s) => h('option', { value: s }, s)));
+  // Wide models start on their first layer (the filters show the rest).
+  const firstLayer = state.columns.length > 24 ? String(layers[0]) : '';
+  $('filter-layer').value = firstLayer;
+  grid.setFilter(firstLayer, '');
   state.run = state.baseline = null;
   state.history = [];
   state.selected = null;
@@ -401,7 +404,7 @@ async function search() {
     return showError(e, 'Search');
   }
   const res = searchCodes(regex, tokens.map((t) => engine.tokenText(t)), state.columns, (ci) => trace[ci]);
-  out.replaceChildren(
+  out.replaceChildren(...[
     h('p', { class: 'small muted' }, `${res.nMatched} of ${res.tokens} tokens match /${regex}/; codes by precision (recall > 1 %):`),
     res.results.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'plain', id: 'search-table' },
       h('tr', {}, ['layer', 'site', 'group', 'code', 'label', 'precision', 'recall', 'hits'].map((c) => h('th', {}, c))),
@@ -411,7 +414,7 @@ async function search() {
           h('td', {}, c.layer), h('td', {}, c.site), h('td', {}, c.group), h('td', {}, r.code),
           h('td', {}, state.labels.get(`${r.column}:${r.code}`) || ''), h('td', {}, fmt.num(r.precision)),
           h('td', {}, fmt.num(r.recall)), h('td', {}, r.hits));
-      }))) : null);
+      }))) : null].filter(Boolean));
 }
 
 // ---- wiring -------------------------------------------------------------------------------------

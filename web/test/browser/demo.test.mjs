@@ -98,6 +98,17 @@ test('the default model loads, generates greedily and the grid equals native cbk
   assert.equal(await page.locator('#codebook-table tbody tr').count(), 8, 'the model card lists 8 codebooks');
   assertMatchesNative(await rendered(), native(), 'unsteered');
   assert.match(await page.textContent('#speed'), /tokens\/s/);
+
+  // Filters: layer 2 shows its 4 attention-head groups and its MLP codebook; site mlp narrows to one.
+  const cols = async () => page.$$eval('#grid tbody tr:first-child td.cell', (tds) => tds.map((td) => Number(td.dataset.col)));
+  await page.selectOption('#filter-layer', '2');
+  const layer2 = (await rendered()).columns.map((c, i) => [c, i]).filter(([c]) => c.layer === 2).map(([, i]) => i);
+  assert.deepEqual(await cols(), layer2);
+  await page.selectOption('#filter-site', 'mlp');
+  assert.equal((await cols()).length, 1);
+  await page.selectOption('#filter-layer', '');
+  await page.selectOption('#filter-site', '');
+  assert.equal((await cols()).length, 20);
 });
 
 test('forcing a code from a cell onward matches native --force and shows in every later cell', async () => {
@@ -242,6 +253,8 @@ test('phone width (390 px): the page lays out in one column without horizontal o
   await page.setViewportSize({ width: 1440, height: 1000 });
 });
 
-test('no uncaught errors and no console errors', () => {
+test('no uncaught errors, no console errors, no stray null/undefined text', async () => {
   assert.deepEqual(problems, []);
+  const text = await page.evaluate(() => document.body.innerText);
+  assert.doesNotMatch(text, /\bnull\b|\bundefined\b|\bNaN\b|\[object /);
 });
