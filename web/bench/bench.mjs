@@ -2,7 +2,9 @@
 // build in the same run, and the load time of a model from bytes already in memory (copy +
 // verify + prepare).
 //
-//   node web/bench/bench.mjs [--runs 7] [--model PATH[:PROMPT:DECODE]]...
+//   node web/bench/bench.mjs [--runs 7] [--chromium] [--model PATH[:PROMPT:DECODE]]...
+//   (CBK_BENCH_WARMUPS: warm-up repetitions, default 1; --chromium also runs the page bench.html in
+//   headless Chromium, wall-clock only, as browsers have no CPU-time clock)
 //
 // Native side: web/bench/native_bench.c over the native build's libcbk.a (compiled here on first
 // use; CBK_NATIVE_BUILD_DIR, default build/). Both sides run the same protocol: prompt ids
@@ -14,11 +16,12 @@
 // build-web/bench/pythia70m-cb.cbk (prompt 128, decode 32; bench/e2e/make_model.py writes it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { BUILD_WEB, ROOT, MODULE_URL } from '../test/node/helpers.mjs';
 import { createRuntime } from '../src/cbk.js';
+import { wasmRuns } from './measure.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 7;
@@ -31,10 +34,6 @@ if (!models.length) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function promptTokens(n, vocab) {
-  return Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % vocab);  // as `cbk bench`
-}
 
 // Builds web/bench/native_bench.c against the native libcbk.a once.
 function nativeBench() {
@@ -64,31 +63,36 @@ const cpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
-function wasmRuns(model, prompt, decode) {
-  const s = model.createSession({ trace: false });
-  const tokens = promptTokens(prompt, model.architecture.vocabSize);
-  const out = [];
-  for (let rep = -warmups; rep < runs; rep++) {  // negative reps: warm-up
-    s.reset();
-    const w0 = performance.now() / 1000;
-    const c0 = cpuSeconds();
-    s.prefill(tokens);
-    const w1 = performance.now() / 1000;
-    const c1 = cpuSeconds();
-    s.generate({ maxNewTokens: decode, sampling: { temperature: 0 }, stopAtEos: false });
-    const w2 = performance.now() / 1000;
-    const c2 = cpuSeconds();
-    if (rep >= 0) out.push({ prefill_wall: w1 - w0, prefill_cpu: c1 - c0, decode_wall: w2 - w1, decode_cpu: c2 - c1 });
-  }
-  s.dispose();
-  return out;
+// The same repetitions in headless Chromium (web/bench/bench.html through web/serve.mjs).
+async function chromiumSession() {
+  const { chromium } = await import('playwright-core');
+  const { startServer } = await import('../serve.mjs');
+  const { server, port } = await startServer({ root: ROOT, port: 0 });
+  const browser = await chromium.launch({
+    executablePath: process.env.CBK_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/web/bench/bench.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  return {
+    version: browser.version(),
+    run: (path, prompt, decode) => page.evaluate(([u, p, d, r, w]) => window.runBench(u, p, d, r, w),
+      [`/${relative(ROOT, path)}`, prompt, decode, runs, warmups]),
+    close: async () => {
+      await browser.close();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
 }
 
 const runtime = await createRuntime({ moduleUrl: MODULE_URL });
+const browser = args.includes('--chromium') ? await chromiumSession() : null;
 const wasmFile = new URL('cbk.wasm', MODULE_URL);
 const wasmBytes = readFileSync(wasmFile);
 console.log(`cbk.wasm: ${wasmBytes.length} bytes raw, ${gzipSync(wasmBytes, { level: 9 }).length} bytes gzipped`);
-console.log(`node ${process.version}, ${runs} runs after a warm-up, ${new Date().toISOString()}`);
+console.log(`node ${process.version}${browser ? `, chromium ${browser.version}` : ''}, ${runs} runs after ${warmups} warm-up(s), ${new Date().toISOString()}`);
 
 for (const spec of models) {
   const [path, p = '64', d = '32'] = spec.split(':');
@@ -102,7 +106,7 @@ for (const spec of models) {
     m.dispose();
   }
   const model = await runtime.load(pathToFileURL(path));
-  const wasm = wasmRuns(model, prompt, decode);
+  const wasm = wasmRuns(model, { prompt, decode, runs, warmups, cpuSeconds });
   const native = nativeRuns(path, prompt, decode);
   const native4 = nativeRuns(path, prompt, decode, 'sse4.2');
   model.dispose();
@@ -118,4 +122,14 @@ for (const spec of models) {
   console.log(row('prefill', prompt));
   console.log(row('decode', decode));
   console.log(`load from bytes (copy + verify + prepare): median ${median(loadMs).toFixed(1)} ms`);
+  if (browser) {
+    const b = await browser.run(path, prompt, decode);
+    for (const [phase, n] of [['prefill', prompt], ['decode', decode]]) {
+      const nw = tps(native, `${phase}_wall`, n);
+      const bw = tps(b.rows, `${phase}_wall`, n);
+      console.log(`chromium ${phase.padEnd(7)} ${bw.toFixed(0).padStart(6)} tok/s (wall)   ratio to native wall ${(bw / nw).toFixed(2)}`);
+    }
+    console.log(`chromium load after fetch (copy + verify + prepare): median ${median(b.loadMs).toFixed(1)} ms`);
+  }
 }
+await browser?.close();
