@@ -149,6 +149,15 @@ test('forcing a code from a cell onward matches native --force and shows in ever
 
   mkdirSync(join(buildDir, 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(buildDir, 'screenshots/demo.png'), fullPage: true });
+
+  // The link reproduces the run: a fresh tab on the same URL shows the same steered tokens.
+  const p2 = await browser.newPage();
+  p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console (link): ${m.text()}`); });
+  p2.on('pageerror', (e) => problems.push(`uncaught (link): ${e.message}`));
+  await p2.goto(page.url());
+  await p2.waitForFunction(() => Number(document.body.dataset.runs || 0) >= 1, null, { timeout: 30000 });
+  assert.deepEqual(await p2.$$eval('#grid tbody tr', (rows) => rows.map((r) => Number(r.dataset.token))), native('--force', edited).tokens);
+  await p2.close();
 });
 
 // `cbk fsm-demo`'s sample table: [[unsteered a, unsteered b], [steered a, steered b]].
@@ -185,6 +194,14 @@ test('code search over the generations ranks codes and a result opens in the ins
   assert.equal(first.length, 8, 'layer, site, group, code, label, precision, recall, hits');
   await page.click('#search-table tr.clickable');
   await page.waitForFunction((code) => document.querySelector('#inspector .code')?.textContent === `code ${code}`, first[3]);
+
+  // A pasted text (20 digits; the tokenizer adds BOS) is run through the model first.
+  await page.selectOption('#search-source', 'paste');
+  await page.fill('#search-text', '0733' + '1588'.repeat(3) + '0733');
+  await page.click('#search-form button[type=submit]');
+  await page.waitForFunction(() => /of 21 tokens match/.test(document.querySelector('#search-results').textContent));
+  assert.ok(await page.locator('#search-table tr.clickable').count() > 0);
+  await page.selectOption('#search-source', 'run');
 });
 
 test('export: the trace JSON equals cbk generate --trace for the same steered run', async () => {
