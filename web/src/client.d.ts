@@ -117,6 +117,8 @@ export interface ClientGenerateResult extends LibGenerateResult {
  *  A cancelled run resolves with stop 'cancelled' (it does not reject). */
 export interface GenerationRun extends PromiseLike<ClientGenerateResult>, AsyncIterable<TokenEvent> {
   cancel(): void;
+  catch<T = never>(onRejected: (reason: any) => T | PromiseLike<T>): Promise<ClientGenerateResult | T>;
+  finally(onFinally: () => void): Promise<ClientGenerateResult>;
 }
 
 /** Everything `run()` does in one message: reset, seed, steering, prefill, generate. */

@@ -194,6 +194,12 @@ class Run {
   then(resolve, reject) {
     return this._promise.then(resolve, reject);
   }
+  catch(reject) {
+    return this._promise.catch(reject);
+  }
+  finally(fn) {
+    return this._promise.finally(fn);
+  }
   async *[Symbol.asyncIterator]() {
     for (;;) {
       if (this._events.length) {
