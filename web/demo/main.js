@@ -269,11 +269,12 @@ async function runGeneration() {
     state.baseline = baseline;
     state.history.push(run);
     if (state.history.length > 20) state.history.shift();
-    grid.setRun(run, { forced: steeredCells(run), changed: changedCells(run, baseline) });
+    const changed = changedCells(run, baseline);
+    grid.setRun(run, { forced: steeredCells(run), changed });
     $('speed').textContent = `${run.tokens.length - run.nPrompt} tokens · ${run.tokensPerSecond.toFixed(1)} tokens/s in the worker` +
       (run.stop !== 'length' ? ` · stopped: ${run.stop}` : '');
     renderContinuations(run, baseline);
-    await renderDistributions(run, baseline);
+    await renderDistributions(run, baseline, changed);
     if (engine.fsm) fsmView.render({ engine, run, seed: sm.seed });
     $('export-json').disabled = $('export-csv').disabled = false;
     if (!state.selected) autoSelect(run);
@@ -293,9 +294,10 @@ async function runGeneration() {
   }
 }
 
-// A first look for a new visitor: the last token's first annotated code (else none).
+// A first look for a new visitor: the earliest generated token's first annotated code (else none),
+// early enough that "Force from here on" visibly changes the continuation.
 function autoSelect(run) {
-  for (let p = run.tokens.length - 1; p >= run.nPrompt; --p)
+  for (let p = run.nPrompt; p < run.tokens.length - 1; ++p)
     for (let ci = 0; ci < state.columns.length; ++ci) {
       const t = run.trace[ci];
       const code = t.ids[p * t.slots];
@@ -314,16 +316,18 @@ function renderContinuations(run, baseline) {
     : [col('continuation', run, '')]));
 }
 
-// The next-token distribution where steering first acts (at the prompt's end at the earliest),
-// before and after steering, both on the unsteered run's tokens.
-async function renderDistributions(run, baseline) {
+// The next-token distribution where steering first changes a code (else where it first acts; at
+// the prompt's end at the earliest), before and after steering, both on the unsteered run's tokens.
+async function renderDistributions(run, baseline, changed) {
   const engine = state.engine;
   const base = baseline || run;
   let at = run.nPrompt - 1;
   if (baseline) {
     let first = Infinity;
-    for (const s of state.interventions)
-      for (let p = 0; p < base.tokens.length; ++p) if (coversPosition(s, p, base.nPrompt)) { first = Math.min(first, p); break; }
+    for (const key of changed) first = Math.min(first, Number(key.split(':')[0]));
+    if (!Number.isFinite(first))
+      for (const s of state.interventions)
+        for (let p = 0; p < base.tokens.length; ++p) if (coversPosition(s, p, base.nPrompt)) { first = Math.min(first, p); break; }
     if (Number.isFinite(first)) at = Math.min(Math.max(at, first), base.tokens.length - 1);
   }
   const ctx = base.tokens.slice(0, at + 1);
