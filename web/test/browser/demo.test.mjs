@@ -52,6 +52,14 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  // Every text the load status shows, as it changes (the progress readout).
+  await page.addInitScript(() => {
+    window.__loadTexts = [];
+    addEventListener('DOMContentLoaded', () => new MutationObserver(() => {
+      const t = document.getElementById('load-text').textContent;
+      if (t && !window.__loadTexts.includes(t)) window.__loadTexts.push(t);
+    }).observe(document.getElementById('load-text'), { childList: true, characterData: true, subtree: true }));
+  });
 });
 
 after(async () => {
@@ -94,6 +102,12 @@ test('the default model loads, generates greedily and the grid equals native cbk
   await waitRuns(1);
   const loadMs = Date.now() - t0;
   assert.ok(loadMs < 30000, `model load + first run took ${loadMs} ms`);
+  // Load progress was shown, and the model was fetched by the worker, not by the page.
+  const texts = await page.evaluate(() => window.__loadTexts);
+  assert.ok(texts.some((t) => /loading tokfsm\.cbk: 7\.1 MiB of 7\.1 MiB/.test(t)), `progress readouts: ${texts.join(' | ')}`);
+  assert.ok(texts.some((t) => /^loaded in /.test(t)));
+  assert.deepEqual(await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.cbk'))), [],
+    'the page itself never downloads the model (the worker does)');
   assert.match(await page.textContent('#model-card-body'), /gpt_neox/);
   assert.equal(await page.locator('#codebook-table tbody tr').count(), 8, 'the model card lists 8 codebooks');
   assertMatchesNative(await rendered(), native(), 'unsteered');
