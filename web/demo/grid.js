@@ -41,12 +41,28 @@ export class CodeGrid {
     this.render();
   }
 
-  // A streamed token (codes: per column {ids, scores}) or the codes of an existing row.
+  // A streamed token (codes: per column {ids, scores}). Rows are drawn once per animation frame,
+  // however many tokens arrived in it: one layout pass per frame keeps the page responsive and
+  // leaves the CPU to the worker.
   setRow(pos, token, codes) {
-    const isNew = pos >= this.rows.length;
     this.rows[pos] = { token, codes };
-    if (isNew) this.body.append(this.rowElement(pos, this.visible(), this.ranges()));
-    else this.body.children[pos]?.replaceWith(this.rowElement(pos, this.visible(), this.ranges()));
+    (this.pending ??= new Set()).add(pos);
+    this.frame ??= requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    cancelAnimationFrame(this.frame);
+    this.frame = null;
+    if (!this.pending?.size) return;
+    const cols = this.visible(), ranges = this.ranges();
+    const added = document.createDocumentFragment();
+    for (const pos of [...this.pending].sort((a, b) => a - b)) {
+      const row = this.rowElement(pos, cols, ranges);
+      if (this.body.children[pos]) this.body.children[pos].replaceWith(row);
+      else added.append(row);
+    }
+    this.body.append(added);
+    this.pending.clear();
   }
 
   // The finished run: tokens and per-column traces ({ids, scores, slots}).
@@ -87,6 +103,7 @@ export class CodeGrid {
   }
 
   render() {
+    this.pending?.clear();
     const cols = this.visible();
     const ranges = this.ranges();
     // Two header rows: the codebook (layer and site) over its groups, then the group index.
@@ -137,7 +154,7 @@ export class CodeGrid {
         (this.marks.changed.has(key) ? '\ndiffers from the unsteered run' : ''),
     }, ids.length > 2
       // k > 2: the codes in rows of four, so a cell stays narrow
-      ? h('span', { class: 'many' }, ids.map((id) => h('span', {}, id < 0 ? '×' : id)))
+      ? h('span', { class: 'many' }, ids.map((id, k) => [k && k % 4 === 0 ? h('br') : k ? ' ' : '', id < 0 ? '×' : String(id)]))
       : ids.map((id) => (id < 0 ? '×' : id)).join(','), label ? h('span', { class: 'lbl' }, label) : null);
   }
 }
