@@ -8,7 +8,7 @@ import { modelCard } from './model-card.js';
 import { renderInspector } from './inspector.js';
 import { renderSteering } from './steering-panel.js';
 import { FsmView, BOS } from './fsm-view.js';
-import { searchCodes } from './code-search.js';
+import { runSearch } from './search-panel.js';
 import { traceCsv, traceJson, download } from './export.js';
 import { cliFlag, coversPosition, parseSpec } from './steer-spec.js';
 import { readHash, writeHash } from './url-state.js';
@@ -374,53 +374,6 @@ function setInterventions(list) {
   rerunTimer = setTimeout(generate, 60);  // any change re-runs at once (edits in a burst run once)
 }
 
-// ---- code search --------------------------------------------------------------------------------
-
-async function search() {
-  const engine = state.engine;
-  const regex = $('search-regex').value;
-  const out = $('search-results');
-  if (!engine || !regex) return;
-  try {
-    new RegExp(regex);
-  } catch (e) {
-    return showError({ status: 'invalid_argument', message: `bad regex: ${e.message}` }, 'Search');
-  }
-  out.replaceChildren(h('p', { class: 'muted small' }, 'searching…'));
-  let tokens, trace;
-  try {
-    if ($('search-source').value === 'paste') {
-      tokens = await engine.tokenize($('search-text').value);
-      trace = await engine.traceOf('search', tokens);
-    } else {
-      if (!state.history.length) return out.replaceChildren(h('p', { class: 'muted small' }, 'Generate something first.'));
-      tokens = state.history.flatMap((r) => r.tokens);
-      trace = state.columns.map((_, ci) => {
-        const parts = state.history.map((r) => r.trace[ci]);
-        const ids = new Int32Array(parts.reduce((n, t) => n + t.ids.length, 0));
-        let at = 0;
-        for (const t of parts) ids.set(t.ids, at), (at += t.ids.length);
-        return { ids, rows: tokens.length, slots: parts[0].slots };
-      });
-    }
-  } catch (e) {
-    out.replaceChildren();
-    return showError(e, 'Search');
-  }
-  const res = searchCodes(regex, tokens.map((t) => engine.tokenText(t)), state.columns, (ci) => trace[ci]);
-  out.replaceChildren(...[
-    h('p', { class: 'small muted' }, `${res.nMatched} of ${res.tokens} tokens match /${regex}/; codes by precision (recall > 1 %):`),
-    res.results.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'plain', id: 'search-table' },
-      h('tr', {}, ['layer', 'site', 'group', 'code', 'label', 'precision', 'recall', 'hits'].map((c) => h('th', {}, c))),
-      res.results.slice(0, 40).map((r) => {
-        const c = state.columns[r.column];
-        return h('tr', { class: 'clickable', onclick: () => inspect({ pos: -1, col: r.column, code: r.code }) },
-          h('td', {}, c.layer), h('td', {}, c.site), h('td', {}, c.group), h('td', {}, r.code),
-          h('td', {}, state.labels.get(`${r.column}:${r.code}`) || ''), h('td', {}, fmt.num(r.precision)),
-          h('td', {}, fmt.num(r.recall)), h('td', {}, r.hits));
-      }))) : null].filter(Boolean));
-}
-
 // ---- wiring -------------------------------------------------------------------------------------
 
 function openFile(file) {
@@ -456,7 +409,15 @@ $('steer-add').addEventListener('submit', (e) => {
   }
 });
 $('steer-clear').addEventListener('click', () => setInterventions([]));
-$('search-form').addEventListener('submit', (e) => { e.preventDefault(); search(); });
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!state.engine) return;
+  runSearch({
+    engine: state.engine, columns: state.columns, labels: state.labels, history: state.history,
+    regex: $('search-regex').value, pasted: $('search-source').value === 'paste' ? $('search-text').value : null,
+    out: $('search-results'), onInspect: inspect, onError: (err) => showError(err, 'Search'),
+  });
+});
 $('search-source').addEventListener('change', () => ($('search-text').hidden = $('search-source').value !== 'paste'));
 $('export-json').addEventListener('click', () => {
   const settings = { modelName: state.modelName, sampling: sampling(), interventions: state.interventions };
