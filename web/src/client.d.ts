@@ -31,6 +31,8 @@ export interface ClientOptions {
   moduleUrl?: string | URL;
   /** Where cbk.wasm is (default: next to cbk.mjs). */
   wasmUrl?: string | URL;
+  /** Use a SharedArrayBuffer cancel flag (default: when the page is cross-origin isolated). */
+  sharedCancel?: boolean;
 }
 
 export interface ClientLoadOptions {

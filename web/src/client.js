@@ -46,8 +46,8 @@ export class CbkClient {
     return client;
   }
 
-  async _init({ moduleUrl, wasmUrl } = {}) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated === true;
+  async _init({ moduleUrl, wasmUrl, sharedCancel } = {}) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && (sharedCancel ?? globalThis.crossOriginIsolated === true);
     let cancelBuffer;
     if (shared) {
       cancelBuffer = new SharedArrayBuffer(4 * CANCEL_SLOTS);

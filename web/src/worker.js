@@ -188,8 +188,14 @@ const OPS = {
       s.steer(args.steering);
     }
     if (args.seed !== undefined) s.setSeed(args.seed);
-    prefill(s, { ...args, tokens: args.prompt });
-    if (isCancelled(args.runId, args.slot)) return { result: { tokens: new Int32Array(0), stop: 'cancelled', ms: 0, tokensPerSecond: 0 } };
+    const cancelled = { result: { tokens: new Int32Array(0), stop: 'cancelled', ms: 0, tokensPerSecond: 0 } };
+    try {
+      prefill(s, { ...args, tokens: args.prompt });
+    } catch (e) {
+      if (e instanceof CbkError && e.status === 'cancelled') return cancelled;  // a run resolves, never rejects, on cancel
+      throw e;
+    }
+    if (isCancelled(args.runId, args.slot)) return cancelled;
     return generate(s, id, { ...args, seed: undefined });
   },
   position: ({ session: h }) => plain(session(h).position),

@@ -64,30 +64,18 @@ test('run(): reset + steering + prefill + generate in one message, as native --f
   await m.dispose();
 });
 
-test('cancel: before the run starts, and between tokens mid-run; the session stays usable', async () => {
+test('cancel between tokens: the run stops part-way and resolves cancelled; the session stays usable', async () => {
   const m = await client.load(pathToFileURL(TOKFSM).href);
   const s = await m.createSession({ maxContext: 128 });
   await s.prefill([10, 0]);
-  // Cancelled right away: the worker reads 'cancel' at its first yield (after one time slice).
-  const early = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false });
-  early.cancel();
-  const e = await early;
-  assert.equal(e.stop, 'cancelled');
-  assert.ok(e.tokens.length < 126);
-  // Mid-run: cancel from the first streamed batch. A loaded machine may deliver the batch only
-  // after the whole run finished, so try a few times; one run must stop part-way.
-  let stoppedMidway = null;
-  for (let attempt = 0; attempt < 5 && !stoppedMidway; attempt++) {
-    await s.reset();
-    await s.prefill([10, 0]);
-    const run = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false, onToken: () => s.cancel() });
-    const r = await run;
-    if (r.stop === 'cancelled') stoppedMidway = r;
-    else assert.deepEqual([r.stop, r.tokens.length], ['length', 126]);
-  }
-  assert.ok(stoppedMidway, 'no run was cancelled part-way');
-  assert.ok(stoppedMidway.tokens.length > 0 && stoppedMidway.tokens.length < 126);
-  assert.equal(await s.position(), 2 + stoppedMidway.tokens.length);
+  // The worker runs the first ~8 ms slice as soon as 'generate' arrives, then yields and reads the
+  // cancel posted right after it (126 tokens take far longer than one slice).
+  const run = s.generate({ maxNewTokens: 126, sampling: { temperature: 1 }, stopAtEos: false });
+  run.cancel();
+  const r = await run;
+  assert.equal(r.stop, 'cancelled');
+  assert.ok(r.tokens.length < 126, `stopped after ${r.tokens.length} tokens`);
+  assert.equal(await s.position(), 2 + r.tokens.length);
   const next = await s.step({ temperature: 0 });
   assert.ok(next >= 0 && next < 11);
   await s.dispose();
@@ -104,4 +92,29 @@ test('errors cross the boundary as CbkError with the status name', async () => {
   await s.dispose();
   await expectStatus(assert, () => s.position(), 'wrong_state');
   await m.dispose();
+});
+
+test('with a SharedArrayBuffer flag, cancel stops a running prefill too (run() resolves cancelled)', async () => {
+  const worker = new Worker(new URL('../../src/worker.js', import.meta.url));
+  const shared = await CbkClient.create({ worker, moduleUrl: MODULE_URL, sharedCancel: true });
+  try {
+    assert.equal(shared.sharedCancel, true);
+    const m = await shared.load(pathToFileURL(TOKFSM).href);
+    const s = await m.createSession({ prefillChunk: 1 });
+    const prompt = Array.from({ length: 120 }, (_, i) => (i % 10));
+    // The flag is set before the worker starts: the prefill's first cancel check sees it.
+    const pre = s.prefill(prompt);
+    s.cancel();
+    await expectStatus(assert, () => pre, 'cancelled');
+    assert.equal(await s.position(), 0);
+    const run = s.run({ prompt, maxNewTokens: 5 });
+    run.cancel();
+    assert.deepEqual([(await run).stop, (await run).tokens.length], ['cancelled', 0]);
+    await s.prefill(prompt);  // nothing left over: the next prefill runs to the end
+    assert.equal(await s.position(), 120);
+    await s.dispose();
+    await m.dispose();
+  } finally {
+    shared.terminate();
+  }
 });
