@@ -106,12 +106,14 @@ async function readNodeFile(rt, url, onProgress) {
     const { size } = await file.stat();
     if (size === 0) fail('truncated', `${url.pathname} is empty (0 bytes)`);
     ptr = rt.alloc(size);
+    // Chunks go through a small buffer: another call may grow the heap while a read is pending,
+    // which would detach a view of the heap handed to the read.
+    const chunk = new Uint8Array(Math.min(size, 1 << 22));
     let loaded = 0;
     while (loaded < size) {
-      const n = Math.min(size - loaded, 1 << 24);
-      // Read into a chunk of the heap through a fresh view (the heap does not grow meanwhile).
-      const { bytesRead } = await file.read(rt.U8, ptr + loaded, n, loaded);
+      const { bytesRead } = await file.read(chunk, 0, Math.min(size - loaded, chunk.length), loaded);
       if (bytesRead === 0) fail('io_error', `${url.pathname} shrank while reading`);
+      rt.U8.set(chunk.subarray(0, bytesRead), ptr + loaded);
       loaded += bytesRead;
       onProgress?.(loaded, size);
     }

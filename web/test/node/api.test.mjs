@@ -164,3 +164,20 @@ describe('tokenizer', () => {
     m.dispose();
   });
 });
+
+test('concurrent loads (the heap grows while reads are pending) give identical models', async () => {
+  const sources = [pathToFileURL(TOKFSM), pathToFileURL(apiFixture()), bytesOf(TOKFSM), pathToFileURL(TOKFSM)];
+  const models = await Promise.all(sources.map((src) => cbk.load(src)));
+  assert.deepEqual(models[0].facts, models[2].facts);
+  assert.deepEqual(models[0].facts, models[3].facts);
+  const runs = models.filter((m) => m.architecture.family === 'gpt_neox').map((m) => {
+    const s = m.createSession();
+    s.prefill([10, 1, 2]);
+    const r = s.generate({ maxNewTokens: 10, sampling: { temperature: 0 }, stopAtEos: false }).tokens;
+    s.dispose();
+    return Array.from(r);
+  });
+  assert.deepEqual(runs[1], runs[0]);
+  assert.deepEqual(runs[2], runs[0]);
+  for (const m of models) m.dispose();
+});
