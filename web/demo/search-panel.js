@@ -39,12 +39,14 @@ export async function runSearch(ctx) {
   out.replaceChildren(...[
     h('p', { class: 'small muted' }, `${res.nMatched} of ${res.tokens} tokens match /${regex}/; codes by precision (recall > 1 %):`),
     res.results.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'plain', id: 'search-table' },
-      h('tr', {}, ['layer', 'site', 'group', 'code', 'label', 'precision', 'recall', 'hits'].map((c) => h('th', {}, c))),
+      h('tr', {}, ['codebook', 'code', 'label', 'prec.', 'recall', 'hits'].map((c) => h('th', {}, c))),
       res.results.slice(0, 40).map((r) => {
         const c = columns[r.column];
+        const grouped = columns.some((o) => o.book === c.book && o.group > 0);
         return h('tr', { class: 'clickable', onclick: () => ctx.onInspect({ pos: -1, col: r.column, code: r.code }) },
-          h('td', {}, c.layer), h('td', {}, c.site), h('td', {}, c.group), h('td', {}, r.code),
-          h('td', {}, labels.get(`${r.column}:${r.code}`) || ''), h('td', {}, fmt.num(r.precision)),
-          h('td', {}, fmt.num(r.recall)), h('td', {}, r.hits));
+          h('td', { title: `layer ${c.layer}, ${c.site}, group ${c.group}` }, `L${c.layer} ${c.site}${grouped ? ' g' + c.group : ''}`),
+          h('td', {}, r.code),
+          h('td', {}, labels.get(`${r.column}:${r.code}`) || ''), h('td', { title: String(r.precision) }, fmt.num(r.precision, 2)),
+          h('td', { title: String(r.recall) }, fmt.num(r.recall, 2)), h('td', {}, r.hits));
       }))) : null].filter(Boolean));
 }

@@ -205,9 +205,9 @@ test('code search over the generations ranks codes and a result opens in the ins
   await page.waitForSelector('#search-table tr.clickable');
   assert.match(await page.textContent('#search-results'), /\d+ of \d+ tokens match/);
   const first = await page.$$eval('#search-table tr.clickable', (rows) => [...rows[0].cells].map((t) => t.textContent));
-  assert.equal(first.length, 8, 'layer, site, group, code, label, precision, recall, hits');
+  assert.equal(first.length, 6, 'codebook, code, label, precision, recall, hits');
   await page.click('#search-table tr.clickable');
-  await page.waitForFunction((code) => document.querySelector('#inspector .code')?.textContent === `code ${code}`, first[3]);
+  await page.waitForFunction((code) => document.querySelector('#inspector .code')?.textContent === `code ${code}`, first[1]);
 
   // A pasted text (20 digits; the tokenizer adds BOS) is run through the model first.
   await page.selectOption('#search-source', 'paste');
