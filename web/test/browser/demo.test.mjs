@@ -184,6 +184,40 @@ function fsmDemoCounts(...extra) {
   });
 }
 
+test('steering panel: disable, bypass and a scaled force typed as flags equal native cbk generate', async () => {
+  const add = async (kind, text) => {
+    const n0 = await runs();
+    await page.selectOption('#steer-kind', kind);
+    await page.fill('#steer-text', text);
+    await page.click('#steer-add button[type=submit]');
+    await waitRuns(n0 + 1);
+  };
+  const before = await runs();
+  await page.click('#steer-clear');
+  await waitRuns(before + 1);
+  const plain = native();
+  // Disable the layer-2 MLP code of the first generated token everywhere (keep k: re-selected).
+  const col = (await rendered()).columns.findIndex((c) => c.layer === 2 && c.site === 'mlp');
+  const code = plain.codes[col].ids[PROMPT.length][0];
+  await add('disable', `2:mlp:0:${code}`);
+  const disabled = native('--disable', `2:mlp:0:${code}`);
+  assertMatchesNative(await rendered(), disabled, 'disable');
+  assert.notDeepEqual(disabled.codes[col].ids, plain.codes[col].ids, 'disabling changes the selected codes (test premise)');
+  assert.ok(!disabled.codes[col].ids.flat().includes(code), 'keep mode re-selects: the disabled code never fires');
+  await add('bypass', '1:mlp');
+  await add('force', '3:mlp:0:17@generated*1.5');
+  const flags = ['--disable', `2:mlp:0:${code}`, '--bypass', '1:mlp', '--force', '3:mlp:0:17@generated*1.5'];
+  assert.deepEqual(await page.$$eval('#steering-list .steer-item', (items) => items.map((i) => i.dataset.spec)),
+    [`--disable 2:mlp:0:${code}`, '--bypass 1:mlp', '--force 3:mlp:0:17@generated*1.5']);
+  const gold = native(...flags);
+  assertMatchesNative(await rendered(), gold, 'disable + bypass + scaled force');
+  // Removing every intervention brings back the unsteered run.
+  const n0 = await runs();
+  await page.click('#steer-clear');
+  await waitRuns(n0 + 1);
+  assertMatchesNative(await rendered(), plain, 'cleared');
+});
+
 test('TokFSM view: steering to a state samples the same next states as cbk fsm-demo', async () => {
   for (const mode of ['interchange', 'force']) {
     await page.selectOption('#fsm select', mode);
