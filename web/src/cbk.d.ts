@@ -252,6 +252,7 @@ export type StopReason = 'length' | 'eos' | 'context_full' | 'cancelled';
 export interface GenerateOptions {
   /** New tokens at most (default: the model's generationDefaults.maxNewTokens). */
   maxNewTokens?: number;
+  /** Fields left out come from the model's generationDefaults (as `cbk generate` does). */
   sampling?: SamplingParams;
   /** Restart the RNG first (cbk_session_set_seed). */
   seed?: number | bigint;
@@ -343,7 +344,8 @@ export class Session {
   prefill(tokens: ArrayLike<number>, options?: PrefillOptions): Float32Array | undefined;
   /** Runs one token. Errors: wrong_state, out_of_range, context_full. */
   decode(token: number): void;
-  /** Samples the next token from the last logits (does not run it). */
+  /** Samples the next token from the last logits (does not run it); unset sampling fields take
+   *  cbk.h's defaults (temperature 1, topK 0, topP 1). */
   sample(sampling?: SamplingParams): number;
   /** sample() then decode() in one call; returns the token. */
   step(sampling?: SamplingParams): number;
