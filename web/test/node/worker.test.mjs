@@ -24,6 +24,17 @@ test('load by URL with progress; facts come along', async () => {
   await m.dispose();
 });
 
+test('a Blob (as a file picker gives) is read in the worker, with progress', async () => {
+  const bytes = bytesOf(TOKFSM);
+  const progress = [];
+  const m = await client.load(new Blob([bytes]), { onProgress: (n, total) => progress.push([n, total]) });
+  assert.equal(m.facts.fileInfo.fileSize, bytes.byteLength);
+  assert.deepEqual(progress.at(-1), [bytes.byteLength, bytes.byteLength]);
+  const t = await m.tensor('fsm.transitions');
+  assert.equal(t.values.length, 100 * 100);
+  await m.dispose();
+});
+
 test('a token stream equal to native cbk generate; trace equal too', async () => {
   const native = nativeGenerate(TOKFSM, ['-p', '0123', '-n', '40', '--seed', '77', '--temp', '1', '--top-k', '0', '--top-p', '1']);
   const m = await client.load(bytesOf(TOKFSM));
