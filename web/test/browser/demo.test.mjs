@@ -113,6 +113,23 @@ test('the default model loads, generates greedily and the grid equals native cbk
   assertMatchesNative(await rendered(), native(), 'unsteered');
   assert.match(await page.textContent('#speed'), /tokens\/s/);
 
+  // Sampled with the same seed: the same tokens and codes as native.
+  const n0 = await runs();
+  await page.fill('#temperature', '1');
+  await page.fill('#top-k', '5');
+  await page.fill('#top-p', '0.9');
+  await page.fill('#seed', '7');
+  await page.click('#generate');
+  await waitRuns(n0 + 1);
+  const sampled = JSON.parse(execFileSync(cli, ['generate', model, '--prompt-ids', PROMPT.join(','), '-n', String(N),
+    '--temp', '1', '--top-k', '5', '--top-p', '0.9', '--seed', '7', '--json'], { encoding: 'utf8' }));
+  assertMatchesNative(await rendered(), sampled, 'sampled');
+  assert.notDeepEqual(sampled.tokens, native().tokens, 'sampling differs from greedy (test premise)');
+  for (const [id, v] of [['#temperature', '0'], ['#top-k', '0'], ['#top-p', '1'], ['#seed', '0']]) await page.fill(id, v);
+  await page.click('#generate');
+  await waitRuns(n0 + 2);
+  assertMatchesNative(await rendered(), native(), 'greedy again');
+
   // Filters: layer 2 shows its 4 attention-head groups and its MLP codebook; site mlp narrows to one.
   const cols = async () => page.$$eval('#grid tbody tr:first-child td.cell', (tds) => tds.map((td) => Number(td.dataset.col)));
   await page.selectOption('#filter-layer', '2');
@@ -162,7 +179,7 @@ test('forcing a code from a cell onward matches native --force and shows in ever
     'the URL hash holds the intervention');
 
   mkdirSync(join(buildDir, 'screenshots'), { recursive: true });
-  await page.screenshot({ path: join(buildDir, 'screenshots/demo.png'), fullPage: true });
+  await page.screenshot({ path: join(buildDir, 'screenshots/demo.png'), fullPage: true, timeout: 90000 });
 
   // The link reproduces the run: a fresh tab on the same URL shows the same steered tokens.
   const p2 = await browser.newPage();
@@ -314,7 +331,7 @@ test('phone width (390 px): the page lays out in one column without horizontal o
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at 390 px`);
-  await page.screenshot({ path: join(buildDir, 'screenshots/demo-390.png'), fullPage: true });
+  await page.screenshot({ path: join(buildDir, 'screenshots/demo-390.png'), fullPage: true, timeout: 90000 });
   await page.setViewportSize({ width: 1440, height: 1000 });
 });
 
