@@ -1,0 +1,73 @@
+// Shared helpers of the Node tests: where things are, the native CLI (the oracle for exactness),
+// fixture models, and the runtime under test.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BUILD_WEB = resolve(ROOT, process.env.CBK_WEB_BUILD_DIR ?? 'build-web');
+export const MODULE_URL = pathToFileURL(join(BUILD_WEB, 'cbk.mjs'));
+export const TOKFSM = join(ROOT, 'models/tokfsm.cbk');
+export const CASES = join(ROOT, 'tests/parity/cases');
+// One small fixture per architecture family (no tokenizer: prompts are ids).
+export const FAMILY_FIXTURES = {
+  gpt2: join(CASES, 'gpt2-attn-g-ip-k8.cbk'),
+  gpt_neox: join(CASES, 'gpt_neox-mlp-g-euc-k8.cbk'),
+  gpt_neo: join(CASES, 'gpt_neo-attn-v-ip-k8.cbk'),
+};
+
+// The native `cbk` binary: CBK_NATIVE_CLI, else build/tools/cbk.
+export function nativeCli() {
+  const cli = process.env.CBK_NATIVE_CLI ?? join(ROOT, 'build/tools/cbk');
+  if (!existsSync(cli)) throw new Error(`native CLI not found at ${cli}: build it or set CBK_NATIVE_CLI`);
+  return cli;
+}
+
+// Runs `cbk generate MODEL --json ARGS...` natively and returns the parsed JSON.
+export function nativeGenerate(model, args) {
+  const r = spawnSync(nativeCli(), ['generate', model, '--json', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`native cbk generate failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// The C API test model (tests/api/make_models.py): gpt2, byte-level BPE tokenizer, annotations
+// with contexts, metadata, max_positions 16. Written once into the build directory.
+export function apiFixture() {
+  const out = join(BUILD_WEB, 'test-fixtures');
+  const file = join(out, 'api.cbk');
+  if (!existsSync(file)) {
+    mkdirSync(out, { recursive: true });
+    const py = process.env.CBK_PYTHON ?? '/usr/bin/python3';
+    const r = spawnSync(py, [join(ROOT, 'tests/api/make_models.py'), out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`make_models.py failed: ${r.stderr}`);
+  }
+  return file;
+}
+
+export function bytesOf(path) {
+  const b = readFileSync(path);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+}
+
+// The API under test, bound to the build's module.
+export async function api() {
+  const cbk = await import('../../src/cbk.js');
+  const runtime = await cbk.createRuntime({ moduleUrl: MODULE_URL });
+  return { ...cbk, runtime, load: (src, opts = {}) => runtime.load(src, opts) };
+}
+
+// Asserts that fn() throws (or rejects with) a CbkError with this status.
+export async function expectStatus(assert, fn, status, messagePart) {
+  let error;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error, `expected a CbkError ${status}, nothing was thrown`);
+  assert.equal(error.name, 'CbkError', `expected a CbkError, got ${error?.stack}`);
+  assert.equal(error.status, status, `expected ${status}, got ${error.status}: ${error.message}`);
+  if (messagePart) assert.match(error.message, messagePart);
+  return error;
+}
