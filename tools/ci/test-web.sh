@@ -9,9 +9,10 @@ cd "$(dirname "$0")/../.."
 jobs=${CBK_JOBS:-2}
 web_dir=${CBK_WEB_BUILD_DIR:-build-web}
 export CBK_WEB_BUILD_DIR=$web_dir
+# Optional compiler launcher for repeated local runs, e.g. CBK_LAUNCHER=ccache.
 launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if [[ -n "${CBK_LAUNCHER:-}" ]]; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER="$CBK_LAUNCHER" -DCMAKE_CXX_COMPILER_LAUNCHER="$CBK_LAUNCHER")
 fi
 
 # 1. The native CLI, the oracle the WASM build must equal.
@@ -27,9 +28,13 @@ fi
 # 2. The web module. Debian's emscripten finds its JS optimizer's modules only through NODE_PATH
 # when node does not come from Debian; emcmake's default emulator flag is rejected by node 20.
 export NODE_PATH=/usr/share/nodejs
-emcmake cmake -S . -B "$web_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node);--no-experimental-fetch" \
-  -DCBK_BUILD_WEB=ON -DCBK_BUILD_TESTS=OFF -DCBK_BUILD_TOOLS=OFF -DCBK_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+# A build dir already configured with the web module (tools/test-all.sh builds it together with the
+# WASM test suite) is reused as it is.
+if ! grep -qs '^CBK_BUILD_WEB:BOOL=ON' "$web_dir/CMakeCache.txt"; then
+  emcmake cmake -S . -B "$web_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node);--no-experimental-fetch" \
+    -DCBK_BUILD_WEB=ON -DCBK_BUILD_TESTS=OFF -DCBK_BUILD_TOOLS=OFF -DCBK_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+fi
 cmake --build "$web_dir" -j "$jobs" --target cbk_web
 wasm_bytes=$(stat -c %s "$web_dir/cbk.wasm")
 echo "cbk.wasm: $wasm_bytes bytes raw, $(gzip -9c "$web_dir/cbk.wasm" | wc -c) bytes gzipped"
