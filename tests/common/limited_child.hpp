@@ -33,6 +33,7 @@ inline constexpr bool kAddressLimitApplies = true;
 inline constexpr bool kAddressLimitApplies = true;
 #endif
 
+inline constexpr bool kSanitizerBuild = !kAddressLimitApplies;
 inline constexpr std::uint64_t kSanitizerRssCap = 2ull << 30;
 
 // Field `index` of /proc/<pid>/statm (0 = mapped size, 1 = resident) in bytes, 0 if unknown.
