@@ -203,12 +203,15 @@ TEST_CASE("the expansion budget admits a GPT-2-sized tokenizer of short distinct
 TEST_CASE("the expansion budget admits every fixture the writer produces", "[loader][memory]") {
   // The honest counterpart: the budget is not so tight that real headers (with vocabularies,
   // merges, annotations, metadata) trip it. The fixtures load under the same address cap.
-  const std::vector<unsigned char> bytes = cbk::test::read_file(cbk::test::fixtures_dir() + "/gpt2.cbk");
-  REQUIRE(!bytes.empty());
-  const std::vector<std::uint8_t> file(bytes.begin(), bytes.end());
-  std::string message;
-  const cbk::test::ChildResult r = load_in_child(file, &message);
-  INFO("child " << r.describe() << ", message: " << message);
-  REQUIRE(r.exited);
-  CHECK(r.value == 0);
+  for (const char* family : {"gpt_neox", "gpt2", "gpt_neo"}) {
+    const std::vector<unsigned char> bytes =
+        cbk::test::read_file(cbk::test::fixtures_dir() + "/" + family + ".cbk");
+    REQUIRE(!bytes.empty());
+    const std::vector<std::uint8_t> file(bytes.begin(), bytes.end());
+    std::string message;
+    const cbk::test::ChildResult r = load_in_child(file, &message);
+    INFO(family << ": child " << r.describe() << ", message: " << message);
+    REQUIRE(r.exited);
+    CHECK(r.value == 0);
+  }
 }

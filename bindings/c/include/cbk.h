@@ -189,11 +189,13 @@ typedef struct cbk_session cbk_session;
  * Every load verifies the file completely (structure, checksums, every index and shape) before
  * anything reads tensor data; untrusted bytes are safe to load. Memory: besides the file itself
  * (mapped, or one copy), loading allocates in proportion to the file's header, never to sizes the
- * header merely declares: every count and size (tensor shapes, vocabulary, merges, annotations and
- * their contexts, metadata, layers) is checked against the header's size and fixed limits before
- * anything is allocated for it, so a small hostile file is refused with its status (often
- * VERIFY_FAILED: "... may expand to ...") instead of exhausting memory. Sessions are where large
- * allocations happen (the KV cache grows with max_context): see cbk_session_params.max_memory_bytes. */
+ * header merely declares. Every count and size (tensor shapes and names, vocabulary, merges,
+ * annotations and their contexts, metadata, layers) is checked before anything is allocated for
+ * it: the library's copy of the header may take at most 8 x the header's bytes + 1 MiB (a header
+ * that would expand further, e.g. one string shared by a million references, is refused with
+ * VERIFY_FAILED: "... may expand to ..."), and later tables (tokenizer, per-layer views) are
+ * proportional to that copy. Sessions are where large allocations happen (the KV cache grows with
+ * max_context): see cbk_session_params.max_memory_bytes. */
 typedef struct cbk_model_params {
   size_t struct_size;     /* sizeof(cbk_model_params); set by cbk_model_default_params() */
   int use_mmap;           /* file loads: nonzero maps the file read-only (default 1); 0 reads it */
@@ -506,7 +508,7 @@ CBK_API cbk_session_params cbk_session_default_params(void);
  * Errors: INVALID_ARGUMENT (NULL, bad struct_size, prefill_chunk 0), OUT_OF_RANGE (max_context
  * above the model's max_positions), OUT_OF_MEMORY (the estimate exceeds max_memory_bytes, or the
  * address space: the message gives the needed bytes, split into KV cache, scratch and trace, and
- * the allowed bytes; or an allocation failed). On OUT_OF_MEMORY nothing was allocated or kept. */
+ * the allowed bytes; or an allocation failed). On OUT_OF_MEMORY nothing is kept. */
 CBK_API cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* params,
                                       cbk_session** session_out);
 /* NULL is a no-op. */
