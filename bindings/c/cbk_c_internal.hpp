@@ -62,18 +62,20 @@ cbk_status guarded(const char* function, Body&& body) noexcept {
   return guarded(nullptr, function, std::forward<Body>(body));
 }
 
-// Copies a caller's params struct: NULL means defaults; a struct_size below version 1's is refused;
-// a larger one (a newer header) is accepted and only the fields known here are read.
+// Copies a caller's params struct: NULL means defaults; a struct_size below `oldest_size` (the
+// struct as its first API version had it) is refused; a size between that and ours (an older
+// header) keeps the defaults of the fields appended since; a larger one (a newer header) is
+// accepted and only the fields known here are read.
 template <typename Params>
 cbk_status read_params(const Params* in, Params defaults, const char* function, Params* out,
-                       cbk_session* session = nullptr) noexcept {
+                       cbk_session* session = nullptr, std::size_t oldest_size = sizeof(Params)) noexcept {
   *out = defaults;
   if (in == nullptr) return CBK_STATUS_OK;
-  if (in->struct_size < sizeof(Params))
+  if (in->struct_size < oldest_size)
     return fail(session, Status::invalid_argument, function,
                 "params struct_size " + std::to_string(in->struct_size) + " is smaller than " +
-                    std::to_string(sizeof(Params)) + " (fill it with the matching *_default_params())");
-  std::memcpy(out, in, sizeof(Params));
+                    std::to_string(oldest_size) + " (fill it with the matching *_default_params())");
+  std::memcpy(out, in, in->struct_size < sizeof(Params) ? in->struct_size : sizeof(Params));
   out->struct_size = sizeof(Params);
   return CBK_STATUS_OK;
 }

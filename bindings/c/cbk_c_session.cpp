@@ -1,4 +1,5 @@
 // C API: sessions — prefill, decode, sampling, logits and the code trace.
+#include <cstddef>
 #include <cstdint>
 
 #include "bindings/c/cbk_c_internal.hpp"
@@ -28,6 +29,21 @@ cbk_status check_trace(const cbk_session* session, size_t codebook, uint32_t gro
   return CBK_STATUS_OK;
 }
 
+// cbk_session_params as API versions 1-3 had it (before max_memory_bytes).
+constexpr std::size_t kSessionParamsV3Size = offsetof(cbk_session_params, max_memory_bytes);
+
+cbk::SessionOptions session_options(const cbk_session_params& p) {
+  cbk::SessionOptions options;
+  options.max_context = p.max_context;
+  options.prefill_chunk = p.prefill_chunk;
+  options.trace = p.trace != 0;
+  options.seed = p.seed;
+  options.cancel = p.cancel;  // asked by the engine before every prefill chunk
+  options.cancel_user_data = p.cancel_user_data;
+  options.max_memory_bytes = p.max_memory_bytes;
+  return options;
+}
+
 }  // namespace
 
 extern "C" {
@@ -41,6 +57,7 @@ cbk_session_params cbk_session_default_params(void) {
   p.seed = 0;
   p.cancel = nullptr;
   p.cancel_user_data = nullptr;
+  p.max_memory_bytes = 0;
   return p;
 }
 
@@ -59,14 +76,10 @@ cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* 
     if (session_out == nullptr) return null_argument(fn, "session_out");
     if (model == nullptr) return null_argument(fn, "model");
     cbk_session_params p;
-    if (cbk_status st = cbk::capi::read_params(params, cbk_session_default_params(), fn, &p)) return st;
-    cbk::SessionOptions options;
-    options.max_context = p.max_context;
-    options.prefill_chunk = p.prefill_chunk;
-    options.trace = p.trace != 0;
-    options.seed = p.seed;
-    options.cancel = p.cancel;  // asked by the engine before every prefill chunk
-    options.cancel_user_data = p.cancel_user_data;
+    if (cbk_status st = cbk::capi::read_params(params, cbk_session_default_params(), fn, &p, nullptr,
+                                               kSessionParamsV3Size))
+      return st;
+    const cbk::SessionOptions options = session_options(p);
     auto handle = std::make_unique<cbk_session>();
     handle->prepared = model->prepared;
     if (cbk::Error e = cbk::Session::create(model->prepared, options, &handle->session); !e.ok())
@@ -77,6 +90,27 @@ cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* 
 }
 
 void cbk_session_free(cbk_session* session) { delete session; }
+
+cbk_status cbk_session_memory_estimate(const cbk_model* model, const cbk_session_params* params, uint64_t* bytes_out) {
+  static const char* fn = "cbk_session_memory_estimate";
+  return guarded(fn, [&] {
+    if (bytes_out == nullptr) return null_argument(fn, "bytes_out");
+    if (model == nullptr) return null_argument(fn, "model");
+    cbk_session_params p;
+    if (cbk_status st = cbk::capi::read_params(params, cbk_session_default_params(), fn, &p, nullptr,
+                                               kSessionParamsV3Size))
+      return st;
+    cbk::SessionMemory memory;
+    if (cbk::Error e = cbk::Session::estimate_memory(*model->prepared, session_options(p), &memory); !e.ok())
+      return fail(e.status, fn, e.message);
+    *bytes_out = memory.total();
+    return CBK_STATUS_OK;
+  });
+}
+
+uint64_t cbk_session_memory(const cbk_session* session) {
+  return session == nullptr ? 0 : session->session->memory_bytes();
+}
 
 const char* cbk_session_last_error(const cbk_session* session) {
   return session == nullptr ? "" : session->last_error.c_str();

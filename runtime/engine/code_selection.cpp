@@ -85,6 +85,12 @@ void SelectionScratch::reserve(std::size_t max_slots, std::size_t max_codes) {
   order.resize(max_codes);
 }
 
+std::uint64_t SelectionScratch::bytes(std::uint64_t max_slots, std::uint64_t max_codes) noexcept {
+  return max_slots * (sizeof(std::int32_t) + 2 * sizeof(float)) +
+         simd::kMaxTopK * (sizeof(std::int32_t) + sizeof(float)) +
+         max_codes * (2 * sizeof(std::int32_t) + sizeof(float));  // disabled, order, all_scores
+}
+
 float code_score(const PreparedGroup& group, const float* x_hat, std::int32_t code) noexcept {
   const simd::CodebookView& book = group.book;
   const auto c = static_cast<std::size_t>(code);

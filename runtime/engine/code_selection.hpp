@@ -39,6 +39,8 @@ struct SelectionScratch {
   std::vector<std::int32_t> order;
 
   void reserve(std::size_t max_slots, std::size_t max_codes_in_steering);
+  // Bytes reserve() allocates.
+  static std::uint64_t bytes(std::uint64_t max_slots, std::uint64_t max_codes_in_steering) noexcept;
 };
 
 // The selection for one token.

@@ -157,6 +157,29 @@ struct Chunk {
 
 }  // namespace
 
+SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace) noexcept {
+  const Architecture& a = pm.arch();
+  const std::uint64_t d = a.d_model, c = chunk, cap = capacity, vocab = a.vocab_size;
+  const std::uint64_t max_k = std::max<std::size_t>(pm.max_k(), 1);
+  std::uint64_t groups = 0;
+  for (const PreparedCodebook& cb : pm.codebooks()) groups += cb.groups;
+  SessionMemory m;
+  m.kv_cache = 2 * a.n_layers * cap * d * sizeof(float);
+  const std::uint64_t chunk_floats = c * (8 * d + 3 * d + a.d_mlp + std::max<std::size_t>(pm.max_group_dim(), 1));
+  m.scratch = sizeof(SessionState) + (chunk_floats + cap + d + vocab) * sizeof(float) +
+              c * max_k * (sizeof(std::int32_t) + sizeof(float)) +                // top_ids, top_scores
+              vocab * (sizeof(std::int32_t) + sizeof(double)) +                  // sampler
+              groups * sizeof(GroupSteering) +
+              pm.codebooks().size() * (sizeof(std::vector<GroupSteering>) + 1) +  // + steered flags
+              SelectionScratch::bytes(max_k, 0);
+  if (trace) {
+    m.scratch += pm.codebooks().size() * sizeof(TraceBook);
+    for (const PreparedCodebook& cb : pm.codebooks())
+      m.trace += trace_entries(cb, capacity, cb.k) * (sizeof(std::int32_t) + sizeof(float));
+  }
+  return m;
+}
+
 void allocate_state(SessionState& st) {
   const PreparedModel& pm = *st.pm;
   const Architecture& a = pm.arch();
@@ -179,18 +202,19 @@ void allocate_state(SessionState& st) {
   st.codebook_steered.assign(pm.codebooks().size(), false);
   for (std::size_t i = 0; i < pm.codebooks().size(); ++i)
     st.group_steering[i].assign(pm.codebooks()[i].groups, GroupSteering{});
-  st.selection.reserve(pm.max_k(), 0);
+  st.selection.reserve(std::max<std::size_t>(pm.max_k(), 1), 0);
   if (st.trace) {
     st.traces.resize(pm.codebooks().size());
     for (std::size_t i = 0; i < pm.codebooks().size(); ++i) {
       const PreparedCodebook& cb = pm.codebooks()[i];
       TraceBook& t = st.traces[i];
       t.slots = cb.k;
-      t.ids.assign(std::size_t{cb.groups} * cap * t.slots, kTraceNoSlot);
+      t.ids.assign(static_cast<std::size_t>(trace_entries(cb, cap, t.slots)), kTraceNoSlot);
       t.scores.assign(t.ids.size(), 0.0f);
     }
     clear_trace(st);
   }
+  st.memory_bytes = plan_memory(pm, cap, c, st.trace).total();
 }
 
 void run_chunk(SessionState& st, const std::int32_t* ids, std::size_t n, std::size_t p0,

@@ -2,6 +2,7 @@
 #include "runtime/engine/session.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 #include <string>
 #include <utility>
@@ -26,37 +27,80 @@ Error check_ids(const std::int32_t* ids, std::size_t n, std::uint32_t vocab) {
   return Error();
 }
 
+// The argument checks of create() and estimate_memory(); on success the context and chunk sizes.
+Error check_options(const PreparedModel& model, const SessionOptions& options, std::size_t* capacity,
+                    std::size_t* chunk) {
+  if (options.prefill_chunk == 0) return Error(Status::invalid_argument, "prefill_chunk must be at least 1");
+  const std::uint32_t max_pos = model.arch().max_positions;
+  if (options.max_context > max_pos)
+    return Error(Status::out_of_range, "max_context " + std::to_string(options.max_context) +
+                                           " exceeds the model's max_positions " + std::to_string(max_pos));
+  *capacity = options.max_context == 0 ? max_pos : options.max_context;
+  *chunk = std::min<std::size_t>(options.prefill_chunk, *capacity);
+  return Error();
+}
+
+std::string memory_breakdown(const SessionMemory& m) {
+  return std::to_string(m.total()) + " bytes (KV cache " + std::to_string(m.kv_cache) + ", scratch " +
+         std::to_string(m.scratch) + ", trace " + std::to_string(m.trace) + ")";
+}
+
 }  // namespace
 
 Session::Session(std::unique_ptr<SessionState> state) noexcept : st_(std::move(state)) {}
 Session::~Session() = default;
 
+Error Session::estimate_memory(const PreparedModel& model, const SessionOptions& options,
+                               SessionMemory* out) noexcept {
+  if (out == nullptr) return Error(Status::invalid_argument, "Session::estimate_memory: null output");
+  try {
+    std::size_t capacity = 0, chunk = 0;
+    if (Error e = check_options(model, options, &capacity, &chunk); !e.ok()) return e;
+    *out = engine_detail::plan_memory(model, capacity, chunk, options.trace);
+    return Error();
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("Session::estimate_memory");
+  }
+}
+
 Error Session::create(std::shared_ptr<const PreparedModel> model, const SessionOptions& options,
                       std::unique_ptr<Session>* out) noexcept {
   if (!model || out == nullptr) return Error(Status::invalid_argument, "Session::create: null model or output");
-  if (options.prefill_chunk == 0) return Error(Status::invalid_argument, "prefill_chunk must be at least 1");
-  const std::uint32_t max_pos = model->arch().max_positions;
-  if (options.max_context > max_pos)
-    return Error(Status::out_of_range, "max_context " + std::to_string(options.max_context) +
-                                           " exceeds the model's max_positions " + std::to_string(max_pos));
+  SessionMemory need;
   try {
+    std::size_t capacity = 0, chunk = 0;
+    if (Error e = check_options(*model, options, &capacity, &chunk); !e.ok()) return e;
+    need = engine_detail::plan_memory(*model, capacity, chunk, options.trace);
+    if (options.max_memory_bytes != 0 && need.total() > options.max_memory_bytes)
+      return Error(Status::out_of_memory, "Session::create: the session needs " + memory_breakdown(need) +
+                                              " but max_memory_bytes allows " + std::to_string(options.max_memory_bytes) +
+                                              "; lower max_context (now " + std::to_string(capacity) +
+                                              ") or prefill_chunk, or turn the trace off");
+    // Beyond half the address space no allocation can succeed (and sizes would not fit size_t).
+    if (need.total() > static_cast<std::uint64_t>(PTRDIFF_MAX))
+      return Error(Status::out_of_memory, "Session::create: the session needs " + memory_breakdown(need) +
+                                              ", more than this platform can address; lower max_context (now " +
+                                              std::to_string(capacity) + ")");
     auto st = std::make_unique<SessionState>();
     st->pm = std::move(model);
     st->kern = &st->pm->kernels();
     st->options = options;
-    st->capacity = options.max_context == 0 ? max_pos : options.max_context;
-    st->chunk = std::min<std::size_t>(options.prefill_chunk, st->capacity);
+    st->capacity = capacity;
+    st->chunk = chunk;
     st->trace = options.trace;
     st->rng.reseed(options.seed);
     engine_detail::allocate_state(*st);
     out->reset(new Session(std::move(st)));
     return Error();
   } catch (const std::bad_alloc&) {
-    return out_of_memory("Session::create");
+    return Error(Status::out_of_memory, "Session::create: allocating the session's " + std::to_string(need.total()) +
+                                            " bytes failed (out of memory)");
   } catch (...) {
     return Error(Status::internal, "Session::create: unexpected exception");
   }
 }
+
+std::uint64_t Session::memory_bytes() const noexcept { return st_->memory_bytes; }
 
 Error Session::prefill(const std::int32_t* ids, std::size_t n, float* all_logits) noexcept {
   SessionState& st = *st_;

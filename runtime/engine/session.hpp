@@ -11,7 +11,10 @@
 //
 // Lifecycle: empty --prefill--> running --decode/sample--> running; reset() returns to empty.
 // Every buffer (KV cache for `max_context` positions, per-chunk scratch, trace, sampler scratch)
-// is allocated by create(); prefill/decode allocate nothing. set_steering allocates.
+// is allocated by create(), whose size is known beforehand (estimate_memory) and can be capped
+// (SessionOptions::max_memory_bytes); prefill/decode allocate nothing, so a session that was
+// created never runs out of memory later. set_steering allocates (append forces widen the trace;
+// keep-mode disables need per-code scratch), under the same cap.
 //
 // Thread-safety: a Session is single-threaded (one caller at a time); different Sessions on one
 // PreparedModel may run concurrently. No function throws; allocation failures are reported as
@@ -45,6 +48,20 @@ struct SessionOptions {
   // reset(). Runs on the thread that called prefill. Optional.
   int (*cancel)(void* user_data) = nullptr;
   void* cancel_user_data = nullptr;
+  // Upper bound on the bytes the session's buffers may take (SessionMemory::total(), steering
+  // growth included); 0 = no cap. A create() or set_steering() that would exceed it fails with
+  // Status::out_of_memory before allocating.
+  std::uint64_t max_memory_bytes = 0;
+};
+
+// Bytes of a session's buffers by kind (what create() allocates, besides small fixed objects).
+struct SessionMemory {
+  std::uint64_t kv_cache = 0;  // keys and values: 2 x n_layers x max_context x d_model floats
+  std::uint64_t scratch = 0;   // per-chunk activations (prefill_chunk rows), attention row, logits,
+                               // sampler, steering tables
+  std::uint64_t trace = 0;     // code ids + scores: groups x max_context x k x 8 per codebook
+                               // (0 without the trace); allocated whole, it never grows with tokens
+  std::uint64_t total() const noexcept { return kv_cache + scratch + trace; }
 };
 
 // Trace slot values beyond the ids a token actually used (an append force that was not active
@@ -71,9 +88,17 @@ std::size_t site_width(const Architecture& arch, CodebookSite site) noexcept;
 class Session {
  public:
   // Errors: invalid_argument (null model/out, prefill_chunk 0), out_of_range (max_context above
-  // the model's max_positions), out_of_memory.
+  // the model's max_positions), out_of_memory (over options.max_memory_bytes, with the needed and
+  // allowed bytes in the message, or an allocation failed).
   static Error create(std::shared_ptr<const PreparedModel> model, const SessionOptions& options,
                       std::unique_ptr<Session>* out) noexcept;
+
+  // What create() with these options would allocate, without allocating. Errors as create()'s
+  // argument checks (invalid_argument, out_of_range); max_memory_bytes is not applied.
+  static Error estimate_memory(const PreparedModel& model, const SessionOptions& options,
+                               SessionMemory* out) noexcept;
+  // The bytes this session's buffers take now (the estimate, plus steering growth).
+  std::uint64_t memory_bytes() const noexcept;
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -103,7 +128,8 @@ class Session {
   // Replaces the steering (validated against the model first; on error the old one stays).
   // May be called at any time; it affects tokens run afterwards. Errors: out_of_range naming
   // the bad layer/site/group/code/slot, invalid_argument (wrong interchange length, non-finite
-  // strength), out_of_memory.
+  // strength), out_of_memory (an allocation failed, or append forces / keep-mode scratch would take
+  // the session past options.max_memory_bytes).
   Error set_steering(const Steering& steering) noexcept;
   const Steering& steering() const noexcept;
 

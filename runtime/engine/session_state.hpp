@@ -58,9 +58,24 @@ struct SessionState {
   std::vector<TraceBook> traces;  // [codebook]
 
   std::vector<ActivationCapture> captures;  // empty = off (the common case)
+
+  // plan_memory() at creation, plus what steering has grown since (trace slots, selection scratch);
+  // options.max_memory_bytes caps it.
+  std::uint64_t memory_bytes = 0;
 };
 
-// Allocates every buffer for the options (throws std::bad_alloc).
+// The session's buffers, computed from the model and the options before anything is allocated
+// (64-bit arithmetic: the loader's caps on widths, layers, positions and codes keep every product
+// far below 2^64). allocate_state() allocates exactly the buffers counted here.
+SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace) noexcept;
+
+// Trace entries (ids, and as many scores) of one codebook: groups x capacity x slots.
+inline std::uint64_t trace_entries(const PreparedCodebook& cb, std::size_t capacity, std::size_t slots) noexcept {
+  return std::uint64_t{cb.groups} * capacity * slots;
+}
+
+// Allocates every buffer plan_memory() counts (throws std::bad_alloc). The caller has checked that
+// the plan fits the address space.
 void allocate_state(SessionState& st);
 
 // Runs tokens ids[0..n) at positions p0.. (n <= chunk); leaves the last token's logits in

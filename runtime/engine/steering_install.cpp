@@ -132,6 +132,22 @@ void restride(TraceBook& t, std::size_t slots, std::size_t rows) {
   t.slots = slots;
 }
 
+// The session's bytes once a steering is installed: the creation plan with each codebook's trace at
+// its new width (restride only widens) and the new selection scratch.
+std::uint64_t memory_with(const SessionState& st, const std::vector<std::size_t>& slots_needed,
+                          std::uint64_t selection_bytes) {
+  const PreparedModel& pm = *st.pm;
+  std::uint64_t total = plan_memory(pm, st.capacity, st.chunk, st.trace).total() -
+                        SelectionScratch::bytes(std::max<std::size_t>(pm.max_k(), 1), 0) + selection_bytes;
+  if (st.trace)
+    for (std::size_t i = 0; i < slots_needed.size(); ++i) {
+      const PreparedCodebook& cb = pm.codebooks()[i];
+      const std::size_t slots = std::max(slots_needed[i], st.traces[i].slots);
+      total += trace_entries(cb, st.capacity, slots - cb.k) * (sizeof(std::int32_t) + sizeof(float));
+    }
+  return total;
+}
+
 }  // namespace
 
 Error install_steering(SessionState& st, const Steering& steering) {
@@ -172,6 +188,13 @@ Error install_steering(SessionState& st, const Steering& steering) {
     slots_needed[i] = c.k + appends;
     max_slots = std::max(max_slots, slots_needed[i]);
   }
+  const std::uint64_t selection_bytes = SelectionScratch::bytes(max_slots, std::max(max_codes, keep_codes));
+  const std::uint64_t need = memory_with(st, slots_needed, selection_bytes);
+  if (st.options.max_memory_bytes != 0 && need > st.options.max_memory_bytes)
+    return Error(Status::out_of_memory,
+                 "set_steering: with this steering the session needs " + std::to_string(need) +
+                     " bytes (append forces widen the trace, keep-mode disables need per-code scratch) but "
+                     "max_memory_bytes allows " + std::to_string(st.options.max_memory_bytes));
   SelectionScratch selection;
   selection.reserve(max_slots, std::max(max_codes, keep_codes));
   if (st.trace)
@@ -182,6 +205,7 @@ Error install_steering(SessionState& st, const Steering& steering) {
   st.group_steering = std::move(groups);
   st.codebook_steered = std::move(steered);
   st.selection = std::move(selection);
+  st.memory_bytes = need;
   return Error();
 }
 

@@ -6,6 +6,14 @@
 // annotations, tokenizer; (3) preparation of plain views. Nothing reads tensor data before its
 // range has been validated. Any failure returns a specific Status and a message naming the field
 // and the bad value; no partial model is ever returned.
+//
+// Memory: apart from the file's bytes (mapped, or one aligned copy), loading allocates in
+// proportion to the header, never to what the header merely declares. Copying the header into
+// plain structs is charged, before each allocation, against 8 x header_size + 1 MiB (a FlatBuffer
+// may share one string, vector or table among many references, so a small header can describe a
+// huge tree); past it the load fails with verify_failed ("... may expand to ..."). Counts that
+// size later tables (layers, tensors) are checked against what the file holds first. The largest
+// allocations, the KV cache and trace, belong to sessions (Session::estimate_memory).
 #pragma once
 
 #include <cstddef>

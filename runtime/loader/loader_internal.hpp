@@ -22,12 +22,16 @@ struct TensorLocation {
   std::uint64_t scales_length = 0;
 };
 
-// Step 1: verifies the header structure and integrity; fills contents->file.
+// Step 1: verifies the header structure and integrity; fills contents->file. Besides the
+// FlatBuffers Verifier it checks that vectors of 8-byte elements (Tensor.shape) are 8-byte aligned,
+// which the Verifier does not (it aligns only their 4-byte length): verify_failed otherwise.
 Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verify_data_crc,
                        FileFacts* facts);
 
 // Converts the verified FlatBuffer header into plain structs; tensor locations are recorded but
-// views are not bound to data. Requires verify_structure() to have succeeded.
+// views are not bound to data. Requires verify_structure() to have succeeded (it also checked the
+// alignment of every vector whose elements are wider than 4 bytes). Every allocation is charged
+// first against a budget of 8 x header_size + 1 MiB: verify_failed past it.
 Error convert_header(const std::uint8_t* bytes, ModelContents* contents,
                      std::vector<TensorLocation>* locations);
 

@@ -160,7 +160,21 @@ Error validate_architecture(const Architecture& a) {
   return Error();
 }
 
+namespace {
+// How many base tensors the architecture names (expected_base_tensors(a).size(), without
+// building the table: a hostile n_layers must not make the loader allocate before it is checked
+// against the tensors the file really has).
+std::uint64_t expected_base_tensor_count(const Architecture& a) {
+  return 3 + (a.positions == PositionKind::learned ? 1 : 0) + (a.tied_embeddings ? 0 : 1) + 12ull * a.n_layers;
+}
+}  // namespace
+
 Error validate_base_tensors(const ModelContents& c) {
+  const std::uint64_t want = expected_base_tensor_count(c.architecture);
+  if (c.tensors.size() != want)
+    return Error(c.tensors.size() < want ? Status::missing_tensor : Status::bad_architecture,
+                 "the architecture (n_layers = " + std::to_string(c.architecture.n_layers) + ") needs " +
+                     std::to_string(want) + " base tensors but the file has " + std::to_string(c.tensors.size()));
   const auto expected = expected_base_tensors(c.architecture);
   std::set<std::string> seen;
   for (const TensorView& t : c.tensors) {

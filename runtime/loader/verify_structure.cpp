@@ -1,6 +1,7 @@
 // Step 1 of loading: is this a .cbk file whose header structure and bytes are intact?
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "runtime/loader/crc32.hpp"
 #include "runtime/loader/file_bytes.hpp"
@@ -53,6 +54,45 @@ Error check_version(const std::uint8_t* buf, std::uint64_t buf_size, FileFacts* 
   return Error();
 }
 
+// The Verifier aligns a vector's 4-byte length prefix but not its elements, so a hostile header
+// can place a vector of 8-byte scalars at 4 mod 8, and reading it would be a misaligned load
+// (undefined behaviour). Tensor.shape ([uint64]) is the schema's only vector with elements wider
+// than 4 bytes (tests/loader/test_header_alignment.cpp checks the schema for new ones); vectors of
+// 1-, 2- and 4-byte elements are aligned by the prefix check. The file bytes start 64-byte aligned,
+// so an offset that is a multiple of 8 is an aligned address.
+Error check_shape_alignment(const std::uint8_t* bytes, const fb::Tensor* t, const std::string& where) {
+  if (!t || !t->shape()) return Error();
+  const auto offset = static_cast<std::uint64_t>(reinterpret_cast<const std::uint8_t*>(t->shape()->Data()) - bytes);
+  if (offset % alignof(std::uint64_t) != 0)
+    return Error(Status::verify_failed, where + ".shape: its uint64 elements start at file offset " +
+                                            std::to_string(offset) + ", not a multiple of 8 (the header is malformed)");
+  return Error();
+}
+
+Error check_vector_alignment(const std::uint8_t* bytes, const fb::Model* model) {
+  for (auto [list, name] : {std::pair<const flatbuffers::Vector<flatbuffers::Offset<fb::Tensor>>*, const char*>{
+                                       model->tensors(), "tensors"},
+                                   {model->extras(), "extras"}}) {
+    if (!list) continue;
+    for (flatbuffers::uoffset_t i = 0; i < list->size(); ++i)
+      if (Error e = check_shape_alignment(bytes, list->Get(i), std::string(name) + "[" + std::to_string(i) + "]"); !e.ok())
+        return e;
+  }
+  if (!model->codebooks()) return Error();
+  for (flatbuffers::uoffset_t i = 0; i < model->codebooks()->size(); ++i) {
+    const auto* groups = model->codebooks()->Get(i)->group_data();
+    for (flatbuffers::uoffset_t g = 0; groups && g < groups->size(); ++g) {
+      const fb::CodebookGroup* grp = groups->Get(g);
+      const std::string where = "codebooks[" + std::to_string(i) + "].group_data[" + std::to_string(g) + "].";
+      for (auto [t, name] : {std::pair<const fb::Tensor*, const char*>{grp->ln_weight(), "ln_weight"},
+                             {grp->ln_bias(), "ln_bias"},
+                             {grp->codes(), "codes"}})
+        if (Error e = check_shape_alignment(bytes, t, where + name); !e.ok()) return e;
+    }
+  }
+  return Error();
+}
+
 }  // namespace
 
 Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verify_data_crc,
@@ -91,6 +131,7 @@ Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verif
                  "the FlatBuffers Verifier rejected the header (" + std::to_string(header_size) +
                      " bytes): offsets, vectors or strings point outside it or are malformed");
   const fb::Model* model = fb::GetSizePrefixedModel(bytes);
+  if (Error e = check_vector_alignment(bytes, model); !e.ok()) return e;
 
   // Header CRC: computed over prefix + header with the CRC field itself read as zero.
   const auto* crc_field = reinterpret_cast<const flatbuffers::Table*>(model)->GetAddressOf(

@@ -5,12 +5,22 @@
                 context, max_positions 16 (so over-long prompts are easy to make). Its embedding has
                 3 more rows than the tokenizer has tokens (a padded vocabulary).
   OUT/api_invlayer.cbk  the same model with scale_attention_by_inverse_layer (schema 1.1).
+  OUT/api_long.cbk   a tiny GPT-NeoX (rotary, 2 layers, d 32) whose max_positions is 2^24, the
+                loader's limit: its default session would need an 8 GiB KV cache (memory tests).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
-from cbkfile.random_model import fixture_model  # noqa: E402
+import numpy as np  # noqa: E402
+from cbkfile.random_model import fixture_model, random_base  # noqa: E402
+from cbkfile.writer import CbkWriter  # noqa: E402
+
+
+def long_context_model():
+    w = CbkWriter()
+    random_base(w, "gpt_neox", np.random.default_rng(9), 16, 32, 2, 4, 64, 1 << 24)
+    return w
 
 
 def main(out_dir):
@@ -19,6 +29,7 @@ def main(out_dir):
     invlayer = fixture_model("gpt2", seed=5)
     invlayer.architecture["scale_attention_by_inverse_layer"] = True
     invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
+    long_context_model().write(os.path.join(out_dir, "api_long.cbk"))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ int main(void) {
 
   EXPECT(mp.struct_size == sizeof(cbk_model_params));
   EXPECT(sp.struct_size == sizeof(cbk_session_params) && sp.prefill_chunk == 64);
+  EXPECT(sp.max_memory_bytes == 0 && cbk_session_memory(NULL) == 0); /* API version 4 */
   EXPECT(samp.struct_size == sizeof(cbk_sampling_params));
   EXPECT(strcmp(cbk_status_string(CBK_STATUS_OUT_OF_RANGE), "out_of_range") == 0);
   EXPECT(strcmp(cbk_status_string(CBK_STATUS_BUFFER_TOO_SMALL), "buffer_too_small") == 0);

@@ -7,34 +7,10 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/loader/crc32.hpp"
 #include "runtime/loader/load_model.hpp"
-#include "schema/cbk_generated.h"
+#include "tests/loader/reseal.hpp"
 
 namespace {
-
-void put_u32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-void reseal(std::vector<std::uint8_t>& buf) {
-  if (buf.size() < 12) return;
-  const std::uint64_t header = buf[0] | buf[1] << 8 | buf[2] << 16 | static_cast<std::uint64_t>(buf[3]) << 24;
-  if (header < 8 || header > buf.size() - 4 || header >= FLATBUFFERS_MAX_BUFFER_SIZE - 4) return;
-  flatbuffers::Verifier verifier(buf.data(), static_cast<std::size_t>(4 + header));
-  if (!cbk::fb::VerifySizePrefixedModelBuffer(verifier)) return;
-  auto* model = const_cast<cbk::fb::Model*>(cbk::fb::GetSizePrefixedModel(buf.data()));
-  auto* table = reinterpret_cast<flatbuffers::Table*>(model);
-  std::uint8_t* header_crc = table->GetAddressOf(cbk::fb::Model::VT_HEADER_CRC32);
-  std::uint8_t* data_crc = table->GetAddressOf(cbk::fb::Model::VT_DATA_CRC32);
-  const std::uint64_t data_offset = model->data_offset(), data_size = model->data_size();
-  if (data_crc && data_offset <= buf.size() && data_size <= buf.size() - data_offset)
-    put_u32(data_crc, cbk::crc32_update(0, buf.data() + data_offset, static_cast<std::size_t>(data_size)));
-  if (header_crc) {
-    put_u32(header_crc, 0);
-    put_u32(header_crc, cbk::crc32_update(0, buf.data(), static_cast<std::size_t>(4 + header)));
-  }
-}
 
 // Touches every byte range a successful load hands out, so ASan flags any that escapes the file.
 void check_consistent(const cbk::Model& m, const std::uint8_t* base, std::size_t size) {
@@ -66,7 +42,7 @@ void check_consistent(const cbk::Model& m, const std::uint8_t* base, std::size_t
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // A 64-byte aligned copy, so the borrow path (zero-copy) is what gets fuzzed.
   std::vector<std::uint8_t> buf(data, data + size);
-  reseal(buf);
+  cbk::test::reseal(buf);
   std::vector<std::uint8_t> storage(buf.size() + 64);
   auto* aligned = reinterpret_cast<std::uint8_t*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) / 64 * 64);
   if (!buf.empty()) std::memcpy(aligned, buf.data(), buf.size());

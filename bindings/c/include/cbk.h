@@ -105,7 +105,9 @@ extern "C" {
                               activation captures (cbk_session_set_capture, ...);
                               4: padding ids detokenize to nothing (cbk_detokenize_ex,
                               CBK_DETOKENIZE_STRICT), per-layer attention scale
-                              (cbk_model_layer_attention_scale) */
+                              (cbk_model_layer_attention_scale), session memory cap and figures
+                              (cbk_session_params.max_memory_bytes, cbk_session_memory_estimate,
+                              cbk_session_memory) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -188,7 +190,15 @@ typedef struct cbk_session cbk_session;
 
 /* ---- Loading a model ------------------------------------------------------------------------
  * Every load verifies the file completely (structure, checksums, every index and shape) before
- * anything reads tensor data; untrusted bytes are safe to load. */
+ * anything reads tensor data; untrusted bytes are safe to load. Memory: besides the file itself
+ * (mapped, or one copy), loading allocates in proportion to the file's header, never to sizes the
+ * header merely declares. Every count and size (tensor shapes and names, vocabulary, merges,
+ * annotations and their contexts, metadata, layers) is checked before anything is allocated for
+ * it: the library's copy of the header may take at most 8 x the header's bytes + 1 MiB (a header
+ * that would expand further, e.g. one string shared by a million references, is refused with
+ * VERIFY_FAILED: "... may expand to ..."), and later tables (tokenizer, per-layer views) are
+ * proportional to that copy. Sessions are where large allocations happen (the KV cache grows with
+ * max_context): see cbk_session_params.max_memory_bytes. */
 typedef struct cbk_model_params {
   size_t struct_size;     /* sizeof(cbk_model_params); set by cbk_model_default_params() */
   int use_mmap;           /* file loads: nonzero maps the file read-only (default 1); 0 reads it */
@@ -507,18 +517,42 @@ typedef struct cbk_session_params {
   uint64_t seed;            /* RNG seed for cbk_session_sample (default 0) */
   cbk_cancel_callback cancel;  /* optional, default NULL */
   void* cancel_user_data;
+  /* ---- API version 4 ---- */
+  uint64_t max_memory_bytes;  /* cap on the session's memory (cbk_session_memory_estimate, plus
+                                 steering growth); 0 = no cap (default). Set it when the model or
+                                 max_context come from untrusted input. */
 } cbk_session_params;
 
 CBK_API cbk_session_params cbk_session_default_params(void);
 
-/* Creates a session on `model`; all memory (KV cache for max_context tokens, trace, scratch) is
- * allocated here, so prefill/decode allocate nothing. `params` may be NULL (defaults). The session
- * keeps the model's data alive. Errors: INVALID_ARGUMENT (NULL, bad struct_size, prefill_chunk 0),
- * OUT_OF_RANGE (max_context above the model's max_positions), OUT_OF_MEMORY. */
+/* Creates a session on `model`; all memory (KV cache for max_context tokens, trace for
+ * max_context tokens, scratch) is computed first (cbk_session_memory_estimate) and allocated here,
+ * so prefill/decode allocate nothing and never fail for lack of memory; the trace does not grow
+ * with tokens. `params` may be NULL (defaults). The session keeps the model's data alive.
+ * A struct_size from an older header (API version 1-3, without max_memory_bytes) is accepted.
+ * Errors: INVALID_ARGUMENT (NULL, bad struct_size, prefill_chunk 0), OUT_OF_RANGE (max_context
+ * above the model's max_positions), OUT_OF_MEMORY (the estimate exceeds max_memory_bytes, or the
+ * address space: the message gives the needed bytes, split into KV cache, scratch and trace, and
+ * the allowed bytes; or an allocation failed). On OUT_OF_MEMORY nothing is kept. */
 CBK_API cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* params,
                                       cbk_session** session_out);
 /* NULL is a no-op. */
 CBK_API void cbk_session_free(cbk_session* session);
+
+/* ---- Session memory (API version 4) ---- */
+
+/* The bytes cbk_session_create(model, params) would allocate, without allocating:
+ * 2 x n_layers x max_context x d_model x 4 (KV cache) + scratch for prefill_chunk rows, logits and
+ * sampling (a few vocab-sized arrays) + with the trace, 8 bytes per slot of every codebook group
+ * for max_context tokens. max_memory_bytes is not applied. Errors: INVALID_ARGUMENT (NULL, bad
+ * struct_size, prefill_chunk 0), OUT_OF_RANGE (max_context above max_positions). */
+CBK_API cbk_status cbk_session_memory_estimate(const cbk_model* model, const cbk_session_params* params,
+                                               uint64_t* bytes_out);
+
+/* The bytes the session's buffers take now: the estimate at creation, grown by steering (append
+ * forces widen the trace; keep-mode disables need per-code scratch; steering that would pass
+ * max_memory_bytes fails with OUT_OF_MEMORY and changes nothing). 0 for NULL. */
+CBK_API uint64_t cbk_session_memory(const cbk_session* session);
 
 /* The message of the last failing call on this session, or "" if none failed. Valid until the next
  * failing call on the session. "" for NULL. */
