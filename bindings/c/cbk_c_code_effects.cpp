@@ -19,19 +19,8 @@ namespace {
 cbk_status find_code(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code, const char* fn,
                      const cbk::PreparedCodebook** out) {
   if (model == nullptr) return null_argument(fn, "model");
-  const auto& books = model->prepared->codebooks();
-  if (codebook >= books.size())
-    return fail(Status::out_of_range, fn, "codebook " + std::to_string(codebook) + " is out of range (the model has " +
-                                              std::to_string(books.size()) + ")");
-  const cbk::PreparedCodebook& cb = books[codebook];
-  if (group >= cb.groups)
-    return fail(Status::out_of_range, fn, "group " + std::to_string(group) + " is out of range (codebook " +
-                                              std::to_string(codebook) + " has " + std::to_string(cb.groups) + ")");
-  if (code >= cb.codes)
-    return fail(Status::out_of_range, fn, "code " + std::to_string(code) + " is out of range (codebook " +
-                                              std::to_string(codebook) + " has " + std::to_string(cb.codes) +
-                                              " codes per group)");
-  *out = &cb;
+  if (cbk_status st = cbk::capi::check_code_index(model, codebook, group, code, fn)) return st;
+  *out = &model->prepared->codebooks()[codebook];
   return CBK_STATUS_OK;
 }
 
