@@ -21,6 +21,25 @@ cbk_status check_annotation(const cbk_model* model, size_t index, const char* fn
 
 }  // namespace
 
+namespace cbk::capi {
+
+cbk_status check_code_index(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code, const char* fn) {
+  const auto& books = model->model().codebooks();
+  if (codebook >= books.size())
+    return fail(Status::out_of_range, fn, "codebook " + std::to_string(codebook) + " is out of range (the model has " +
+                                              std::to_string(books.size()) + ")");
+  const cbk::Codebook& c = books[codebook];
+  if (group >= c.groups)
+    return fail(Status::out_of_range, fn, "group " + std::to_string(group) + " is out of range (codebook " +
+                                              std::to_string(codebook) + " has " + std::to_string(c.groups) + ")");
+  if (code >= c.codes)
+    return fail(Status::out_of_range, fn, "code " + std::to_string(code) + " is out of range (codebook " +
+                                              std::to_string(codebook) + " has " + std::to_string(c.codes) + ")");
+  return CBK_STATUS_OK;
+}
+
+}  // namespace cbk::capi
+
 extern "C" {
 
 size_t cbk_model_annotation_count(const cbk_model* model) {
@@ -51,17 +70,7 @@ cbk_status cbk_model_find_annotation(const cbk_model* model, size_t codebook, ui
   return guarded(fn, [&] {
     if (model == nullptr) return null_argument(fn, "model");
     if (index_out == nullptr) return null_argument(fn, "index_out");
-    const auto& books = model->model().codebooks();
-    if (codebook >= books.size())
-      return fail(Status::out_of_range, fn, "codebook " + std::to_string(codebook) + " is out of range (the model has " +
-                                                std::to_string(books.size()) + ")");
-    const cbk::Codebook& c = books[codebook];
-    if (group >= c.groups)
-      return fail(Status::out_of_range, fn, "group " + std::to_string(group) + " is out of range (codebook " +
-                                                std::to_string(codebook) + " has " + std::to_string(c.groups) + ")");
-    if (code >= c.codes)
-      return fail(Status::out_of_range, fn, "code " + std::to_string(code) + " is out of range (codebook " +
-                                                std::to_string(codebook) + " has " + std::to_string(c.codes) + ")");
+    if (cbk_status st = cbk::capi::check_code_index(model, codebook, group, code, fn)) return st;
     const auto& notes = model->model().annotations();
     for (std::size_t i = 0; i < notes.size(); ++i)
       if (notes[i].codebook == codebook && notes[i].group == group && notes[i].code == code) {

@@ -94,6 +94,11 @@ cbk_status write_out(Out* out, const Out& value, const char* function) noexcept 
   return CBK_STATUS_OK;
 }
 
+// OUT_OF_RANGE (naming the bad index) unless (codebook, group, code) names a code of the non-NULL
+// model.
+cbk_status check_code_index(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code,
+                            const char* function);
+
 inline cbk_status null_argument(cbk_session* session, const char* function, const char* name) noexcept {
   return fail(session, Status::invalid_argument, function, std::string(name) + " is NULL");
 }

@@ -1,9 +1,14 @@
 // The code inspector: one code of one codebook group — its annotation (label, description,
 // frequency, top contexts), where else it fires in the current run, the tokens its vector promotes
-// through the final LayerNorm and unembedding (residual-stream sites), and steering buttons.
+// directly through the final LayerNorm and unembedding (every site that writes into the residual
+// stream: on it, or through the layer's attention output / MLP down projection), and steering buttons.
 import { bars, fmt, h, showToken } from './dom.js';
 
-const RESIDUAL_SITES = ['attn', 'mlp', 'attn_plus_mlp', 'transformer_block'];
+// How a site's code reaches the residual stream (cbk.h, cbk_model_code_logits); qkv codes do not.
+const PATH_TO_RESIDUAL = {
+  attn: '', mlp: '', attn_plus_mlp: '', transformer_block: '',
+  attn_preproj: 'attention output projection → ', mlp_mid: 'MLP down projection → ',
+};
 
 // sel: {pos (or -1), col, code}; ctx: {engine, columns, run, contextSize, onSteer(spec), onJump(pos)}
 export async function renderInspector(root, sel, ctx) {
@@ -19,7 +24,7 @@ export async function renderInspector(root, sel, ctx) {
 
   const [note, promoted] = await Promise.all([
     engine.model.annotation(c.book, c.group, sel.code).catch(() => null),
-    RESIDUAL_SITES.includes(c.site)
+    Object.hasOwn(PATH_TO_RESIDUAL, c.site)
       ? engine.model.promotedTokens(c.book, c.group, sel.code, 8).catch((e) => ({ error: e }))
       : Promise.resolve(null),
   ]);
@@ -56,12 +61,14 @@ export async function renderInspector(root, sel, ctx) {
   if (promoted && !promoted.error && promoted.length) {
     const z = promoted.map((x) => x.logit);
     const top = Math.max(...z);
-    parts.push(h('div', {}, bars('Promotes (final LayerNorm → unembedding)',
-      promoted.map((x) => ({ label: showToken(engine.tokenText(x.token)), p: Math.exp(x.logit - top), text: x.logit.toFixed(2) })))));
+    parts.push(h('div', { class: 'promotes', dataset: { tokens: promoted.map((x) => x.token).join(',') } },
+      bars(`Promotes directly (${PATH_TO_RESIDUAL[c.site]}final LayerNorm → unembedding)`,
+        promoted.map((x) => ({ label: showToken(x.text), p: Math.exp(x.logit - top), text: x.logit.toFixed(2),
+          title: `token ${x.token}: direct logit ${x.logit.toFixed(4)}` })))));
   } else if (promoted?.error) {
     parts.push(h('p', { class: 'small muted' }, `Logit effect unavailable: ${promoted.error.message}`));
-  } else if (!RESIDUAL_SITES.includes(c.site)) {
-    parts.push(h('p', { class: 'small muted' }, `${c.site} codes are not written into the residual stream, so they have no direct logit effect.`));
+  } else if (!Object.hasOwn(PATH_TO_RESIDUAL, c.site)) {
+    parts.push(h('p', { class: 'small muted' }, `${c.site} codes feed attention, not the residual stream, so they have no direct logit effect.`));
   }
 
   const force = (positions) => ctx.onSteer({ kind: 'force', ...target, code: sel.code, positions, mode: 'slot', slot: -1, strength: 1 });

@@ -190,6 +190,13 @@ export interface SessionParams {
   seed?: number | bigint;
 }
 
+/** One token a code promotes (Model.promotedTokens). */
+export interface PromotedToken {
+  token: number;
+  logit: number;
+  text: string;
+}
+
 export class Model {
   readonly disposed: boolean;
   /** Facts computed once at load (cached). */
@@ -207,6 +214,21 @@ export class Model {
   findCodebook(layer: number, site: SiteName | number): number;
   /** Floats per token at a site (cbk_model_site_width). */
   siteWidth(site: SiteName | number): number;
+
+  /** The code's vector, exactly as the engine adds it into the mean (f16/int8 tables dequantized;
+   *  cbk_model_code_vector). Errors: out_of_range (codebook, group, code). */
+  codeVector(codebook: number, group: number, code: number): Float32Array;
+  /** The code's direct effect on the next-token logits, vocabSize floats (cbk_model_code_logits):
+   *  unembed(finalLayerNorm(r)), r the code's residual-stream contribution on its own — the code in
+   *  its group's slice of a zero vector (attn, mlp, attn_plus_mlp, transformer_block), through the
+   *  layer's attention output projection (attn_preproj) or MLP down projection (mlp_mid), biases
+   *  left out; the LayerNorm normalises r alone, then applies its gain and bias.
+   *  Errors: out_of_range, unsupported (qkv codebooks). */
+  codeLogits(codebook: number, group: number, code: number): Float32Array;
+  /** The topN (default 10) largest entries of codeLogits, descending, ties to the lower token id;
+   *  text is the token's text ('' for a padding id or a model without tokenizer).
+   *  Errors: as codeLogits, invalid_argument (topN). */
+  promotedTokens(codebook: number, group: number, code: number, topN?: number): PromotedToken[];
 
   tensorInfos(list?: TensorList): TensorInfo[];
   /** A tensor by name (default list: 'extra'). Errors: out_of_range (no such tensor). */

@@ -14,7 +14,7 @@
 
 import type {
   Annotation, CodesEntry, DisableSpec, ForceSpec, GenerateResult as LibGenerateResult,
-  InterchangeSpec, Intervention, LoadOptions as LibLoadOptions, ModelFacts, SamplingParams,
+  InterchangeSpec, Intervention, LoadOptions as LibLoadOptions, ModelFacts, PromotedToken, SamplingParams,
   SessionParams, Target, TensorData, TensorList, TokenizeOptions, TraceGroup, TraceJson, SiteName,
 } from './cbk.js';
 
@@ -72,11 +72,12 @@ export class RemoteModel {
   detokenize(tokens: ArrayLike<number>): Promise<string>;
   /** Every token's text, index = id (fetched once, cached in the client). */
   vocabulary(): Promise<string[]>;
-  /** Tokens that the code's vector promotes most: top of unembed(finalNorm(v)), v the code vector
-   *  in its group's slice of a zero d_model vector. Residual-stream sites only (attn, mlp,
-   *  attn_plus_mlp, transformer_block). NOT YET AVAILABLE: rejects with 'unsupported' until cbk.h
-   *  exposes code vectors (the tensor API lists no codebook tensors). */
-  promotedTokens(codebook: number, group: number, code: number, topN?: number): Promise<{ token: number; logit: number }[]>;
+  /** Model.promotedTokens in the worker: the topN (default 10) tokens whose logits the code's
+   *  vector raises most directly (final LayerNorm and unembedding; see cbk.d.ts). Rejects with
+   *  'unsupported' for qkv codebooks, 'out_of_range' for bad indices. */
+  promotedTokens(codebook: number, group: number, code: number, topN?: number): Promise<PromotedToken[]>;
+  /** Model.codeVector in the worker. */
+  codeVector(codebook: number, group: number, code: number): Promise<Float32Array>;
   createSession(params?: SessionParams): Promise<RemoteSession>;
   /** Frees the model in the worker (its sessions stay usable until disposed). */
   dispose(): Promise<void>;

@@ -147,6 +147,7 @@ export class RemoteModel {
   promotedTokens(codebook, group, code, topN = 10) {
     return this._call('promotedTokens', { codebook, group, code, topN });
   }
+  codeVector(codebook, group, code) { return this._call('codeVector', { codebook, group, code }); }
   async createSession(params) {
     const r = await this._call('createSession', { params });
     return new RemoteSession(this._c, r.session, this);

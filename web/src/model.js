@@ -2,6 +2,7 @@
 // sessions. The model's bytes live once in the WebAssembly heap, borrowed by the library
 // (CBK_MEMORY_BORROW); they are freed when the model and all of its sessions are disposed, as
 // cbk.h's lifetime rule for borrowed data requires.
+import { codeLogits, codeVector, promotedTokens } from './code-effects.js';
 import { checkInt, describe, fail } from './errors.js';
 import { Session } from './session.js';
 import { readIntoHeap } from './source.js';
@@ -106,6 +107,10 @@ export class Model {
       description: rt.string(a.description), frequency: a.frequency, contexts,
     };
   }
+
+  codeVector(codebook, group, code) { return codeVector(this, codebook, group, code); }
+  codeLogits(codebook, group, code) { return codeLogits(this, codebook, group, code); }
+  promotedTokens(codebook, group, code, topN = 10) { return promotedTokens(this, codebook, group, code, topN); }
 
   findCodebook(layer, site) {
     const rt = this._rt;

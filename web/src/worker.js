@@ -159,9 +159,11 @@ const OPS = {
   tokenize: ({ model: h, text, options }) => plain(model(h).tokenize(text, options)),
   detokenize: ({ model: h, tokens }) => plain(model(h).detokenize(tokens)),
   vocabulary: ({ model: h }) => plain(model(h).vocabulary()),
-  promotedTokens: () => {
-    // Needs the code vectors, which cbk.h does not expose yet (no cbk_model_code_vector).
-    throw new CbkError('unsupported', 'promotedTokens needs code vectors, which the C API does not expose yet');
+  promotedTokens: ({ model: h, codebook, group, code, topN }) =>
+    plain(model(h).promotedTokens(codebook, group, code, topN)),
+  codeVector: ({ model: h, codebook, group, code }) => {
+    const v = model(h).codeVector(codebook, group, code);
+    return { result: v, transfer: [v.buffer] };
   },
   createSession: ({ model: h, params }) => {
     const s = model(h).createSession(params);

@@ -107,7 +107,8 @@ extern "C" {
                               CBK_DETOKENIZE_STRICT), per-layer attention scale
                               (cbk_model_layer_attention_scale), session memory cap and figures
                               (cbk_session_params.max_memory_bytes, cbk_session_memory_estimate,
-                              cbk_session_memory) */
+                              cbk_session_memory), code vectors and their direct logit effect
+                              (cbk_model_code_vector, cbk_model_code_logits) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -415,6 +416,39 @@ CBK_API cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint3
  * output may be NULL. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (index). */
 CBK_API cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, const char** dtype_out,
                                               uint64_t* bytes_out);
+
+/* ---- Code vectors and their direct logit effect (API version 4) -----------------------------
+ * What one code writes, read from the model alone (no session). Thread-safe. */
+
+/* The vector of `code` in `group` of codebook `codebook`: exactly the floats the engine adds into
+ * the mean that replaces the group's slice (f16 and int8 tables dequantized as the engine's gather
+ * does: an int8 code is its row scale times each entry). Two-call pattern: *dim_out receives the
+ * codebook's dim; with a smaller `capacity` nothing is written and BUFFER_TOO_SMALL is returned
+ * (`out` may be NULL when capacity is 0). (API version 4.) Errors: INVALID_ARGUMENT (NULL
+ * model/dim_out/out), OUT_OF_RANGE (codebook, group or code), BUFFER_TOO_SMALL. */
+CBK_API cbk_status cbk_model_code_vector(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code,
+                                         float* out, size_t capacity, size_t* dim_out);
+
+/* The code's direct effect on the next-token logits, vocab_size floats:
+ *   logits = U * LN_f(r)
+ * where r (d_model floats) is the code's contribution to the residual stream on its own:
+ *  - attn, mlp, attn_plus_mlp, transformer_block: s, the site vector with the code vector in its
+ *    group's slice [group * dim, (group + 1) * dim) and zeros elsewhere;
+ *  - attn_preproj: W_O s, the layer's attention output projection applied to that site vector
+ *    (d_model wide: the code in its head's slice), without the projection's bias;
+ *  - mlp_mid: W_down s, the layer's MLP down projection applied to the site vector (d_mlp wide),
+ *    without its bias;
+ * LN_f is the final LayerNorm applied to r alone as if r were the whole residual stream: mean and
+ * biased variance over r's d_model entries, eps = cbk_architecture.norm_eps, then the learned gain
+ * and bias (so a zero r gives U * bias). U is the unembedding (lm_head, or the token embedding when
+ * tied), no bias. Every product uses the engine's kernels for the stored weight dtype, so the
+ * values are those a forward pass would compute for that residual vector. The tokens a code
+ * "promotes" are the largest entries. Two-call pattern as cbk_model_code_vector, with *n_out =
+ * vocab_size. (API version 4.) Errors: INVALID_ARGUMENT (NULL model/n_out/logits), OUT_OF_RANGE
+ * (codebook, group or code), UNSUPPORTED (a qkv codebook: its codes feed attention, not the
+ * residual stream), BUFFER_TOO_SMALL, OUT_OF_MEMORY. */
+CBK_API cbk_status cbk_model_code_logits(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code,
+                                         float* logits, size_t capacity, size_t* n_out);
 
 /* Tensor tables: the architecture's tensors, and the file's extra (unused by the engine) tensors. */
 typedef enum cbk_tensor_list CBK_ENUM_BASE {

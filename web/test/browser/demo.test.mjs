@@ -150,6 +150,13 @@ test('forcing a code from a cell onward matches native --force and shows in ever
   const code = plain.cols[col][pos][0];
   const n0 = await runs();
   await page.click(`#grid td.cell[data-pos="${pos}"][data-col="${col}"]`);
+  // The inspector shows the tokens the code promotes directly, as native `cbk codes --promotes`.
+  const promotes = JSON.parse(execFileSync(cli, ['codes', model, '--layer', '2', '--site', 'mlp', '--group', '0',
+    '--code', String(code), '--promotes', '8', '--json'], { encoding: 'utf8' })).promotes;
+  await page.waitForSelector('#inspector .promotes');
+  assert.equal(await page.getAttribute('#inspector .promotes', 'data-tokens'), promotes.map((x) => x.token).join(','));
+  assert.deepEqual(await page.$$eval('#inspector .promotes .bar-row .p', (els) => els.map((e) => e.textContent)),
+    promotes.map((x) => x.logit.toFixed(2)));
   await page.getByRole('button', { name: 'Force from here on' }).click();
   await waitRuns(n0 + 1);
 

@@ -31,18 +31,32 @@ export function nativeGenerate(model, args) {
   return JSON.parse(r.stdout);
 }
 
-// The C API test model (tests/api/make_models.py): gpt2, byte-level BPE tokenizer, annotations
-// with contexts, metadata, max_positions 16. Written once into the build directory.
-export function apiFixture() {
+// Runs a model-writing script of tests/api (SCRIPT OUT_DIR) once into the build directory and
+// returns the path of `file` among its outputs.
+export function pythonFixture(script, file) {
   const out = join(BUILD_WEB, 'test-fixtures');
-  const file = join(out, 'api.cbk');
-  if (!existsSync(file)) {
+  const path = join(out, file);
+  if (!existsSync(path)) {
     mkdirSync(out, { recursive: true });
     const py = process.env.CBK_PYTHON ?? '/usr/bin/python3';
-    const r = spawnSync(py, [join(ROOT, 'tests/api/make_models.py'), out], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`make_models.py failed: ${r.stderr}`);
+    const r = spawnSync(py, [join(ROOT, 'tests/api', script), out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   }
-  return file;
+  return path;
+}
+
+// The C API test model (tests/api/make_models.py): gpt2, byte-level BPE tokenizer, annotations
+// with contexts, metadata, max_positions 16.
+export function apiFixture() {
+  return pythonFixture('make_models.py', 'api.cbk');
+}
+
+// The worker client (worker.js + client.js) in a Node worker thread; options as CbkClient.create's.
+export async function startClient(options = {}) {
+  const { CbkClient } = await import('../../src/client.js');
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL('../../src/worker.js', import.meta.url));
+  return CbkClient.create({ worker, moduleUrl: MODULE_URL, ...options });
 }
 
 export function bytesOf(path) {
