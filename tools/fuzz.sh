@@ -7,12 +7,13 @@
 #
 # Targets: fuzz_load fuzz_tokenizer fuzz_steering_flags fuzz_api. Builds the clang ASan + UBSan
 # fuzz build in $CBK_FUZZ_BUILD (default build-fuzz) when missing. Runs at nice 10 (long campaigns
-# share the machine). Inputs it finds go to $CBK_FUZZ_BUILD/fuzz-corpus/TARGET (never the source
-# tree), findings to $CBK_FUZZ_BUILD/fuzz-findings/TARGET, logs to $CBK_FUZZ_BUILD/fuzz-logs.
+# share the machine). CBK_FUZZ_RUNS=N also stops each target after N executions (recorded runs).
+# Inputs it finds go to $CBK_FUZZ_BUILD/fuzz-corpus/TARGET (never the source tree), findings to
+# $CBK_FUZZ_BUILD/fuzz-findings/TARGET, logs to $CBK_FUZZ_BUILD/fuzz-logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,13p' "$0" >&2
   exit 2
 fi
 seconds=$1
@@ -45,16 +46,23 @@ for t in "${targets[@]}"; do
   log=$build/fuzz-logs/$t.log
   mkdir -p "$work" "$findings"
   seeds=(tests/fuzz/corpus/"$t")
-  max_len=()  # the loader's inputs are model files; the others keep libFuzzer's default (4096)
-  [ "$t" != fuzz_load ] || { seeds+=("$loader_seeds" "$loader_seeds/corrupt"); max_len=(-max_len=200000); }
+  # Input size caps: model files for the loader; a flag is short; longer texts or scripts add
+  # little coverage and slow every execution.
+  case $t in
+    fuzz_load) seeds+=("$loader_seeds" "$loader_seeds/corrupt"); max_len=200000 ;;
+    fuzz_steering_flags) max_len=256 ;;
+    *) max_len=1024 ;;
+  esac
   [ ! -d tests/fuzz/corpus/regressions/"$t" ] || seeds+=(tests/fuzz/corpus/regressions/"$t")
+  runs=()
+  [ -z "${CBK_FUZZ_RUNS:-}" ] || runs=(-runs="$CBK_FUZZ_RUNS")
   dict=()
   [ ! -f tests/fuzz/"$t".dict ] || dict=(-dict=tests/fuzz/"$t".dict)
   printf '==== %s: %s s ====\n' "$t" "$seconds"
   start=$(date +%s)
   rc=0
   UBSAN_OPTIONS=print_stacktrace=1 nice -n 10 "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=30 \
-    -rss_limit_mb=2048 "${max_len[@]}" -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" \
+    -rss_limit_mb=2048 -max_len=$max_len -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" "${runs[@]}" \
     "$work" "${seeds[@]}" >"$log" 2>&1 || rc=$?
   elapsed=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)

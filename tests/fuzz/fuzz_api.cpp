@@ -99,6 +99,7 @@ cbk_status checked(cbk_status st, const char* call, const cbk_session* s = nullp
 }
 
 constexpr float kNan = NAN, kInf = INFINITY;
+constexpr int kMaxSteps = 48;  // calls per input: long scripts add little and slow every execution
 
 class Script {
  public:
@@ -106,7 +107,7 @@ class Script {
 
   void run() {
     create();
-    for (int step = 0; step < 96 && in_.remaining_bytes() > 0; ++step) {
+    for (int step = 0; step < kMaxSteps && in_.remaining_bytes() > 0; ++step) {
       if (!session_) {
         create();
         continue;
