@@ -5,3 +5,9 @@ if(CBK_SANITIZE)
   add_compile_options(-fsanitize=${_cbk_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${_cbk_san})
 endif()
+
+# Fuzz builds (CBK_BUILD_FUZZ=ON with clang, see tests/fuzz): every target gets libFuzzer's coverage
+# instrumentation, so the fuzzers are guided by the library's branches, not only the harness's.
+if(CBK_BUILD_FUZZ AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -38,7 +38,7 @@ std::uint64_t Rng::next() noexcept {
 Error check_sampling(const SamplingParams& p) noexcept {
   if (std::isnan(p.temperature))
     return Error(Status::invalid_argument, "temperature is NaN");
-  if (!(p.top_p > 0.0f))
+  if (!(p.top_p > 0.0f && p.top_p <= 1.0f))  // cbk.h promises a refusal outside (0, 1] (a fuzz finding)
     return Error(Status::invalid_argument, "top_p " + std::to_string(p.top_p) + " must be in (0, 1]");
   return Error();
 }

@@ -239,6 +239,8 @@ TEST_CASE("session arguments out of range", "[api][misuse]") {
   cbk_sampling_params sp = cbk_sampling_default_params();
   sp.top_p = 0.0f;
   CHECK_FAILS(cbk_session_sample(s.get(), &sp, &token), CBK_STATUS_INVALID_ARGUMENT, "top_p");
+  sp.top_p = 1.5f;  // above 1 is outside the documented (0, 1] too (was accepted: fuzz_api finding)
+  CHECK_FAILS(cbk_session_sample(s.get(), &sp, &token), CBK_STATUS_INVALID_ARGUMENT, "top_p");
   sp = cbk_sampling_default_params();
   sp.temperature = std::numeric_limits<float>::quiet_NaN();
   CHECK_FAILS(cbk_session_sample(s.get(), &sp, &token), CBK_STATUS_INVALID_ARGUMENT, "temperature");

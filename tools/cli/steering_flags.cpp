@@ -10,6 +10,9 @@
 namespace cbk::cli {
 namespace {
 
+// Codes travel as int32_t: a larger number would wrap to a negative id (a fuzz finding).
+constexpr long long kMaxCode = 2147483647;
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -116,7 +119,7 @@ bool parse_force_flag(const std::string& text, std::vector<SteerFlag>* flags, st
   const std::string positions = cut_suffix(&rest, '@', &has);
   if (has && !parse_positions(positions, &force.positions, &why)) return fail(error, "--force", text, why);
   long long code = 0;
-  if (!parse_count(rest, 0, 1ll << 31, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
+  if (!parse_count(rest, 0, kMaxCode, &code)) return fail(error, "--force", text, "bad code '" + rest + "'");
   force.code = static_cast<std::int32_t>(code);
   flags->push_back(force);
   return true;
@@ -143,7 +146,7 @@ bool parse_disable_flag(const std::string& text, std::vector<SteerFlag>* flags, 
     long long v = 0;
     if (item.compare(0, 3, "top") == 0 && parse_count(item.substr(3), 1, 1ll << 30, &v)) {
       d.top_n = static_cast<std::uint32_t>(v);
-    } else if (parse_count(item, 0, 1ll << 31, &v)) {
+    } else if (parse_count(item, 0, kMaxCode, &v)) {
       d.codes.push_back(static_cast<std::int32_t>(v));
     } else {
       return fail(error, "--disable", text, "bad code '" + item + "' (a code id or topN)");
