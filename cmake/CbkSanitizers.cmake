@@ -8,6 +8,8 @@ endif()
 
 # Fuzz builds (CBK_BUILD_FUZZ=ON with clang, see tests/fuzz): every target gets libFuzzer's coverage
 # instrumentation, so the fuzzers are guided by the library's branches, not only the harness's.
+# Only sources compiled by clang get it (a C compiler left at gcc does not know the flag).
 if(CBK_BUILD_FUZZ AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_compile_options($<$<COMPILE_LANG_AND_ID:CXX,Clang>:-fsanitize=fuzzer-no-link>
+                      $<$<COMPILE_LANG_AND_ID:C,Clang>:-fsanitize=fuzzer-no-link>)
 endif()

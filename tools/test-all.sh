@@ -29,7 +29,9 @@ run_stage "native (g++, Release)" native
 
 sanitizers() {
   # Line tables are all a sanitizer report needs, and compile much faster than full debug info.
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
     "-DCBK_SANITIZE=address;undefined" -DCBK_BUILD_BENCH=OFF -DCBK_PYTHON_TESTS=OFF -DCBK_BUILD_FUZZ=ON >/dev/null
   cmake --build build-asan -j "$jobs"
