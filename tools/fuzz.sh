@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
   # Input size caps: model files for the loader; a flag is short; longer texts or scripts add
   # little coverage and slow every execution.
   case $t in
-    fuzz_load) seeds+=("$loader_seeds" "$loader_seeds/corrupt"); max_len=200000 ;;
+    fuzz_load) seeds+=("$loader_seeds" "$loader_seeds/corrupt" tests/loader/regressions); max_len=200000 ;;
     fuzz_steering_flags) max_len=256 ;;
     *) max_len=1024 ;;
   esac
