@@ -36,11 +36,14 @@ class Codebook(torch.nn.Module):
         self.register_buffer("ln_w", torch.from_numpy(cb.ln_weight.copy()))   # [G, D]
         self.register_buffer("ln_b", torch.from_numpy(cb.ln_bias.copy()))
         self.register_buffer("offsets", (torch.arange(g) * c).view(g, 1, 1))
+        # an explicit identity affine: torch 1.13 exports a weightless layer_norm without its Scale input
+        self.register_buffer("ones", torch.ones(d))
+        self.register_buffer("zeros", torch.zeros(d))
 
     def forward(self, x):
         t = x.shape[0]
         xg = x.view(t, self.groups, self.dim)
-        xn = F.layer_norm(xg, (self.dim,), eps=CODEBOOK_LN_EPS) * self.ln_w + self.ln_b
+        xn = F.layer_norm(xg, (self.dim,), self.ones, self.zeros, CODEBOOK_LN_EPS) * self.ln_w + self.ln_b
         scores = torch.matmul(xn.transpose(0, 1), self.codes.transpose(1, 2)) / self.norms  # [G, T, C]
         ids = torch.topk(scores, self.k, dim=-1).indices                                   # [G, T, k]
         flat = self.codes.reshape(self.groups * self.n_codes, self.dim)
@@ -57,6 +60,7 @@ class NeoXCodebookModel(torch.nn.Module):
         self.a = a
         self.n_layers, self.n_heads, self.head_dim = a["n_layers"], a["n_heads"], a["head_dim"]
         self.rot = a["rotary_dims"]
+        self.d_model = a["d_model"]
         w = model.tensors
 
         def t(name):
@@ -123,7 +127,7 @@ class NeoXCodebookModel(torch.nn.Module):
         mask = k_pos.unsqueeze(0) > positions.unsqueeze(1)  # [T, P+T]: True = hidden
         for layer in range(self.n_layers):
             w = lambda n: self._w(layer, n)  # noqa: E731
-            a_in = F.layer_norm(x, (x.shape[-1],), w("ln1.weight"), w("ln1.bias"), eps)
+            a_in = F.layer_norm(x, (self.d_model,), w("ln1.weight"), w("ln1.bias"), eps)
             qkv = F.linear(a_in, w("attn.qkv.weight"), w("attn.qkv.bias")).view(t, h, 3 * hd).transpose(0, 1)
             q, k, v = qkv[..., :hd], qkv[..., hd:2 * hd], qkv[..., 2 * hd:]
             q, k = self._rotate(q, cos, sin), self._rotate(k, cos, sin)
@@ -135,7 +139,7 @@ class NeoXCodebookModel(torch.nn.Module):
             z = torch.matmul(torch.softmax(scores, dim=-1), v_all).transpose(0, 1).reshape(t, h * hd)
             z = self._site(layer, "attn_preproj", z, code_ids)
             attn = self._site(layer, "attn", F.linear(z, w("attn.out.weight"), w("attn.out.bias")), code_ids)
-            m_in = F.layer_norm(x if self.a["parallel_residual"] else x + attn, (x.shape[-1],),
+            m_in = F.layer_norm(x if self.a["parallel_residual"] else x + attn, (self.d_model,),
                                 w("ln2.weight"), w("ln2.bias"), eps)
             hid = F.gelu(F.linear(m_in, w("mlp.up.weight"), w("mlp.up.bias")))
             if self.a["activation"] != "gelu":
@@ -143,7 +147,7 @@ class NeoXCodebookModel(torch.nn.Module):
             hid = self._site(layer, "mlp_mid", hid, code_ids)
             m = self._site(layer, "mlp", F.linear(hid, w("mlp.down.weight"), w("mlp.down.bias")), code_ids)
             x = x + attn + m
-        last = F.layer_norm(x[-1], (x.shape[-1],), self.lnf_w, self.lnf_b, eps)
+        last = F.layer_norm(x[-1], (self.d_model,), self.lnf_w, self.lnf_b, eps)
         logits = torch.matmul(self.lm_head, last)
         return (logits, *presents, *code_ids)
 

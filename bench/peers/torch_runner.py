@@ -78,8 +78,9 @@ def main(argv):
             result["ttft"] = span(a, first[0])
             result["decode"] = span(first[0], b)
     result["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result["runtime"] = "torch %s (%s)" % (torch.__version__, "OpenBLAS" if "openblas" in torch.__config__.show().lower()
-                                            else "BLAS?")
+    with open("/proc/self/maps") as f:
+        blas = "OpenBLAS" if "openblas" in f.read() else "reference BLAS (install libopenblas0-pthread)"
+    result["runtime"] = "torch %s, %s" % (torch.__version__, blas)
     print(json.dumps(result, separators=(",", ":")))
 
 
