@@ -167,22 +167,23 @@ def render(results, meta):
            "intra/inter-op threads 1; onnxruntime-web numThreads 1 (WASM SIMD); cbk one thread.", ""]
     for name, res in results.items():
         m = res["model"]
-        out += ["## %s" % name, "",
-                "%s; file %s MB; decode %d new tokens; KV cache for the run's %d positions %s MB." % (
-                    m["shape"], fmt(m["file_mb"], 1), m["phases"][2], m["ctx"], fmt(m["kv_mb"], 1)), ""]
         if res.get("skipped"):
-            out += ["Skipped: %s" % res["skipped"], ""]
+            out += ["## %s" % name, "", "Skipped: %s" % res["skipped"], ""]
             continue
+        out += ["## %s" % name, "",
+                "%s; file %s MB (ONNX %s MB); decode %d new tokens; KV cache for the run's %d positions %s MB." % (
+                    m["shape"], fmt(m["file_mb"], 1), fmt(m["onnx_mb"], 1), m["phases"][2], m["ctx"],
+                    fmt(m["kv_mb"], 1)), ""]
         out += ["| contender | agrees with cbk | prefill tok/s | decode tok/s | TTFT ms | load ms | peak RSS MB | "
                 "cbk native ÷ it: prefill | decode |", "|---|---|---|---|---|---|---|---|---|"]
         rows = res["rows"]
-        nat = rows["cbk native"].get("cpu", {})
         for label, row in rows.items():
             clock = "cpu" if "cpu" in row else "wall"
             mm = row.get(clock)
             if not mm:
                 out.append("| %s | %s | – | – | – | – | – | – | – |" % (label, row["status"]))
                 continue
+            nat = rows["cbk native"].get(clock, {})
             rp = nat.get("prefill_tok_s", 0) / mm["prefill_tok_s"] if label != "cbk native" else None
             rd = nat.get("decode_tok_s", 0) / mm["decode_tok_s"] if label != "cbk native" else None
             tag = "" if clock == "cpu" else " (wall)"
@@ -190,13 +191,96 @@ def render(results, meta):
                 label, tag, row["n_runs"], fmt(mm["prefill_tok_s"]), fmt(mm["decode_tok_s"], 1),
                 fmt(mm["ttft_ms"], 1), fmt(mm["load_ms"]), fmt(row["rss_mb"]),
                 (fmt(rp, 2) + "×") if rp else "", (fmt(rd, 2) + "×") if rd else ""))
+        nat = rows["cbk native"].get("cpu", {})
         if "decode_trace_tok_s" in nat:
             out += ["", "cbk native with the code trace on: prefill %s tok/s (%s %%), decode %s tok/s (%s %%)." % (
                 fmt(nat["prefill_trace_tok_s"]), fmt(100 * (nat["prefill_tok_s"] / nat["prefill_trace_tok_s"] - 1), 1),
                 fmt(nat["decode_trace_tok_s"], 1), fmt(100 * (nat["decode_tok_s"] / nat["decode_trace_tok_s"] - 1), 1))
                 + " (overhead = time with trace ÷ time without − 1)"]
         out.append("")
+    out += targets(results)
     return "\n".join(out)
+
+
+def _speed(rows, label, clock, key):
+    row = rows.get(label, {})
+    return row.get(clock, {}).get(key)
+
+
+def _ratio_line(results, what, num, den, clock, goal, keys=("decode_tok_s", "prefill_tok_s")):
+    """One target row: num / den for every model (and each key), met when every ratio >= goal."""
+    parts, met, missing = [], True, False
+    for name, res in results.items():
+        if res.get("skipped"):
+            continue
+        for key in keys:
+            a, b = _speed(res["rows"], num, clock, key), _speed(res["rows"], den, clock, key)
+            phase = key.split("_")[0]
+            if a is None or b is None:
+                parts.append("%s %s: not measured" % (name, phase))
+                missing = True
+                continue
+            parts.append("%s %s %s×" % (name, phase, fmt(a / b, 2)))
+            met = met and a / b >= goal
+    verdict = "not measured" if missing and not parts else ("**met**" if met and not missing else
+                                                             ("**not met**" if not met else "partly measured"))
+    return "| %s | %s | %s |" % (what, "; ".join(parts), verdict)
+
+
+def targets(results):
+    out = ["## Targets (ratios from this run)", "", "| target | ratios | verdict |", "|---|---|---|"]
+    out.append(_ratio_line(results, "native decode ≥ 3× PyTorch", "cbk native", "PyTorch eager", "cpu", 3,
+                           ("decode_tok_s",)))
+    out.append(_ratio_line(results, "native decode ≥ 1.5× ONNX Runtime", "cbk native", "ONNX Runtime (node)", "cpu",
+                           1.5, ("decode_tok_s",)))
+    out.append(_ratio_line(results, "native prefill ≥ 2× PyTorch", "cbk native", "PyTorch eager", "cpu", 2,
+                           ("prefill_tok_s",)))
+    out.append(_ratio_line(results, "WASM ≥ 2× onnxruntime-web, Node (CPU time)", "cbk WASM (Node)",
+                           "onnxruntime-web (Node)", "cpu", 2))
+    out.append(_ratio_line(results, "WASM ≥ 2× onnxruntime-web, Chromium (wall)", "cbk WASM (Chromium)",
+                           "onnxruntime-web (Chromium)", "wall", 2))
+    out.append(_ratio_line(results, "WASM / native ≥ 0.55 (Node, CPU time)", "cbk WASM (Node)", "cbk native", "cpu",
+                           0.55))
+    parts, met = [], True
+    for name, res in results.items():
+        row = (res.get("rows") or {}).get("cbk native", {})
+        if row.get("rss_mb") is None:
+            continue
+        m = res["model"]
+        limit = m["file_mb"] + m["kv_mb"] + 16
+        parts.append("%s %s MB ≤ %s MB" % (name, fmt(row["rss_mb"], 1), fmt(limit, 1)))
+        met = met and row["rss_mb"] <= limit
+    out.append("| native peak RSS ≤ file + KV cache + 16 MB | %s | %s |" % ("; ".join(parts),
+                                                                          "**met**" if met else "**not met**"))
+    out.append("")
+    return out
+
+
+def prepare_and_bench(name, cbk_path, maker, build, conts, rounds, decode_new, timeout):
+    if maker:
+        ensure_file(cbk_path, maker, [])  # deterministic: written once
+    onnx_path = os.path.join(build, name + ".onnx")
+    exporter = os.path.join(HERE, "export_onnx.py")
+    ensure_file(onnx_path, [PY, exporter, cbk_path],
+                [cbk_path, exporter, os.path.join(HERE, "torch_model.py")])
+    with open(onnx_path + ".json") as f:
+        shape = json.load(f)
+    arch = json.loads(subprocess.run([PY, "-c", "import sys,json; sys.path.insert(0,%r); "
+                                      "from cbkfile.reader import read_cbk; "
+                                      "print(json.dumps(read_cbk(%r).architecture))" %
+                                      (os.path.join(ROOT, "tools", "python"), cbk_path)],
+                                     capture_output=True, text=True, check=True).stdout)
+    new = min(decode_new, arch["max_positions"] - 16)
+    phases = (min(128, arch["max_positions"]), 16, new)
+    ctx = max(16 + CHECK_NEW, phases[0], phases[1] + phases[2])
+    model = {"shape": "%s, %d layers, d %d, %d heads, vocab %d, %d codebooks" % (
+                 arch["family"], arch["n_layers"], arch["d_model"], arch["n_heads"], arch["vocab_size"],
+                 shape["codebooks"]),
+             "file_mb": os.path.getsize(cbk_path) / MB, "onnx_mb": os.path.getsize(onnx_path) / MB,
+             "phases": phases, "ctx": ctx, "kv_mb": kv_bytes(arch, ctx) / MB}
+    log("%s: %s" % (name, model["shape"]))
+    rows = bench_model(name, cbk_path, onnx_path, conts, rounds, phases, timeout)
+    return {"model": model, "rows": rows}
 
 
 def cpu_name():
@@ -231,31 +315,14 @@ def main():
     decode_new = 32 if a.quick else 128
     results = {}
     for name in names:
-        cbk_path, maker, _optional = specs[name]
-        if maker:
-            ensure_file(cbk_path, maker, [maker[1]])
-        onnx_path = os.path.join(build, name + ".onnx")
-        exporter = os.path.join(HERE, "export_onnx.py")
-        ensure_file(onnx_path, [PY, exporter, cbk_path],
-                    [cbk_path, exporter, os.path.join(HERE, "torch_model.py")])
-        with open(onnx_path + ".json") as f:
-            shape = json.load(f)
-        arch = json.loads(subprocess.run([PY, "-c", "import sys,json; sys.path.insert(0,%r); "
-                                          "from cbkfile.reader import read_cbk; "
-                                          "print(json.dumps(read_cbk(%r).architecture))" %
-                                          (os.path.join(ROOT, "tools", "python"), cbk_path)],
-                                         capture_output=True, text=True, check=True).stdout)
-        new = min(decode_new, arch["max_positions"] - 16)
-        phases = (min(128, arch["max_positions"]), 16, new)
-        ctx = max(16 + CHECK_NEW, phases[0], phases[1] + phases[2])
-        model = {"shape": "%s, %d layers, d %d, %d heads, vocab %d, %d codebooks" % (
-                     arch["family"], arch["n_layers"], arch["d_model"], arch["n_heads"], arch["vocab_size"],
-                     shape["codebooks"]),
-                 "file_mb": os.path.getsize(cbk_path) / MB, "onnx_mb": os.path.getsize(onnx_path) / MB,
-                 "phases": phases, "ctx": ctx, "kv_mb": kv_bytes(arch, ctx) / MB}
-        log("%s: %s" % (name, model["shape"]))
-        rows = bench_model(name, cbk_path, onnx_path, conts, rounds, phases, a.timeout)
-        results[name] = {"model": model, "rows": rows}
+        cbk_path, maker, optional = specs[name]
+        try:
+            results[name] = prepare_and_bench(name, cbk_path, maker, build, conts, rounds, decode_new, a.timeout)
+        except (subprocess.CalledProcessError, OSError, MemoryError) as e:
+            if not optional:
+                raise
+            log("%s skipped: %s" % (name, e))
+            results[name] = {"model": None, "skipped": "%s (optional model)" % str(e)[:300]}
     meta = {"quick": a.quick, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_name(),
             "cores": os.cpu_count(), "load_before": load_before,
             "load_after": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
