@@ -187,7 +187,7 @@ def render(results, meta):
             rp = nat.get("prefill_tok_s", 0) / mm["prefill_tok_s"] if label != "cbk native" else None
             rd = nat.get("decode_tok_s", 0) / mm["decode_tok_s"] if label != "cbk native" else None
             tag = "" if clock == "cpu" else " (wall)"
-            out.append("| %s%s | yes (%d runs) | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s%s | yes (%d run(s)) | %s | %s | %s | %s | %s | %s | %s |" % (
                 label, tag, row["n_runs"], fmt(mm["prefill_tok_s"]), fmt(mm["decode_tok_s"], 1),
                 fmt(mm["ttft_ms"], 1), fmt(mm["load_ms"]), fmt(row["rss_mb"]),
                 (fmt(rp, 2) + "×") if rp else "", (fmt(rd, 2) + "×") if rd else ""))
