@@ -329,6 +329,7 @@ def main():
             "rounds": rounds, "phases_default": (128, decode_new, 16),
             "machine_note": os.environ.get("CBK_PEERS_MACHINE_NOTE", "")}
     text = render(results, meta)
+    os.makedirs(a.out, exist_ok=True)
     print(text)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text + "\n")
