@@ -3,6 +3,8 @@ GPT-NeoX, 6 layers, d_model 512, 8 heads, d_mlp 2048, vocab 50304, 2048 position
 16 of 64 head dims, parallel residual; attn_preproj group codebooks with C = 10,000 per head, k = 8.
 
     /usr/bin/python3 bench/e2e/make_model.py OUT.cbk
+
+write_model() makes other Pythia shapes the same way (bench/peers/make_models.py).
 """
 import os
 import sys
@@ -14,19 +16,22 @@ from cbkfile import CbkWriter  # noqa: E402
 from cbkfile.random_model import random_base, random_codebook  # noqa: E402
 
 
-def main(path):
+def write_model(path, n_layers=6, d_model=512, n_heads=8, seed=70, name="pythia-70m-shaped"):
+    """GPT-NeoX with d_mlp 4·d_model, vocab 50304, 2048 positions, rotary on a quarter of each head;
+    attn_preproj codebooks, C = 10,000 per head, k = 8. Does nothing if `path` exists."""
     if os.path.exists(path):
         return
-    rng = np.random.default_rng(70)
+    rng = np.random.default_rng(seed)
     w = CbkWriter()
-    random_base(w, "gpt_neox", rng, 50304, 512, 6, 8, 2048, 2048, rotary_dims=16)
-    for layer in range(6):
-        random_codebook(w, rng, layer, "attn_preproj", 512, 8, 10000, 8)
-    w.metadata = {"name": "pythia-70m-shaped random codebook model (benchmark)"}
+    head_dim = d_model // n_heads
+    random_base(w, "gpt_neox", rng, 50304, d_model, n_layers, n_heads, 4 * d_model, 2048, rotary_dims=head_dim // 4)
+    for layer in range(n_layers):
+        random_codebook(w, rng, layer, "attn_preproj", d_model, n_heads, 10000, 8)
+    w.metadata = {"name": name + " random codebook model (benchmark)"}
     tmp = path + ".tmp"
     w.write(tmp)
     os.replace(tmp, path)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    write_model(sys.argv[1])

@@ -43,6 +43,6 @@ if [ "${1:-build}" = test ]; then
   root=$(cd "$(dirname "$0")/../.." && pwd)
   # npm ci is reproducible from package-lock.json; skip it when node_modules is already in sync.
   if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$root" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
