@@ -22,18 +22,24 @@
 namespace cbk::test {
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kAddressLimitApplies = false;
+inline constexpr bool kSanitizerBuild = true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-inline constexpr bool kAddressLimitApplies = false;
+inline constexpr bool kSanitizerBuild = true;
 #else
-inline constexpr bool kAddressLimitApplies = true;
+inline constexpr bool kSanitizerBuild = false;
 #endif
 #else
-inline constexpr bool kAddressLimitApplies = true;
+inline constexpr bool kSanitizerBuild = false;
 #endif
 
-inline constexpr bool kSanitizerBuild = !kAddressLimitApplies;
+// Emulated builds (qemu-aarch64) watch resident memory too: qemu maps the guest's memory itself,
+// so RLIMIT_AS caps the emulator's own address space, not the program's allocations.
+#if defined(CBK_TEST_EMULATED)
+inline constexpr bool kAddressLimitApplies = false;
+#else
+inline constexpr bool kAddressLimitApplies = !kSanitizerBuild;
+#endif
 inline constexpr std::uint64_t kSanitizerRssCap = 2ull << 30;
 
 // Field `index` of /proc/<pid>/statm (0 = mapped size, 1 = resident) in bytes, 0 if unknown.
