@@ -78,9 +78,12 @@ struct TensorView {
 };
 
 struct CodebookGroup {
-  TensorView ln_weight;  // [dim] f32
-  TensorView ln_bias;    // [dim] f32
-  TensorView codes;      // [codes, dim]
+  TensorView ln_weight;    // [dim] f32
+  TensorView ln_bias;      // [dim] f32
+  TensorView codes;        // [codes, dim]: the table the search scans
+  TensorView exact_codes;  // optional [codes, dim] f32 originals of quantized `codes` (empty name: absent)
+
+  bool has_exact_codes() const noexcept { return !exact_codes.name.empty(); }
 };
 
 struct Codebook {

@@ -86,4 +86,30 @@ void quantize_int8(const float* codes, size_t n_codes, size_t dim, int8_t* codes
   }
 }
 
+void compute_quant_error(const CodebookView& quantized, const float* exact,
+                         float* quant_error_out) noexcept {
+  const size_t dim = quantized.dim;
+  for (size_t j = 0; j < quantized.n_codes; ++j) {
+    double err_sq = 0.0;
+    for (size_t i = 0; i < dim; ++i) {
+      const size_t at = j * dim + i;
+      double value;
+      switch (quantized.dtype) {
+        case DType::f16:
+          value = double(detail::f16_to_f32(static_cast<const uint16_t*>(quantized.codes)[at]));
+          break;
+        case DType::int8:
+          value = double(quantized.row_scale[j]) * double(static_cast<const int8_t*>(quantized.codes)[at]);
+          break;
+        default:
+          value = double(static_cast<const float*>(quantized.codes)[at]);
+          break;
+      }
+      const double diff = double(exact[at]) - value;
+      err_sq += diff * diff;
+    }
+    quant_error_out[j] = round_up_to_float(std::sqrt(err_sq));
+  }
+}
+
 }  // namespace cbk::simd

@@ -27,4 +27,10 @@ void quantize_f16(const float* codes, size_t n_codes, size_t dim, uint16_t* code
 void quantize_int8(const float* codes, size_t n_codes, size_t dim, int8_t* codes_out,
                    float* row_scale_out, float* quant_error_out) noexcept;
 
+// For a quantized table given by a file next to its f32 originals: quant_error_out[j] =
+// ||exact_j - dequant(quantized_j)|| (rounded up to float), what ExactSearchTable::quant_error needs.
+// quantized.dtype is f16 or int8 (an f32 table gets the exact difference too).
+void compute_quant_error(const CodebookView& quantized, const float* exact,
+                         float* quant_error_out) noexcept;
+
 }  // namespace cbk::simd

@@ -52,7 +52,7 @@ void apply_codebook(SessionState& st, int cb_index, float* data, std::size_t n, 
     for (std::size_t r = 0; r < n; ++r)
       kern.f32_layernorm(data + r * width + g * dim, grp.ln_weight, grp.ln_bias, dim,
                          kCodebookLayerNormEps, x_hat + r * dim);
-    grp.search_multi(grp.book, x_hat, n, dim, k, ids, scores);
+    grp.search_rows(x_hat, n, dim, k, ids, scores);
     for (std::size_t r = 0; r < n; ++r) {
       float* out = data + r * width + g * dim;
       const std::int32_t* row_ids = ids + r * k;

@@ -18,6 +18,17 @@ simd::DType to_simd(DType d) noexcept {
   }
 }
 
+simd::CodebookView view_of(const TensorView& codes, const Codebook& cb) noexcept {
+  simd::CodebookView v;
+  v.codes = codes.data;
+  v.dtype = to_simd(codes.dtype);
+  v.row_scale = codes.scales;
+  v.n_codes = cb.codes;
+  v.dim = cb.dim;
+  v.metric = cb.similarity == Similarity::euclidean ? simd::Metric::euclidean : simd::Metric::inner_product;
+  return v;
+}
+
 Error need_tensor(const Model& m, const std::string& name, const TensorView** out) {
   *out = m.find_tensor(name);
   if (*out == nullptr) return Error(Status::missing_tensor, "tensor '" + name + "' is missing");
@@ -84,6 +95,26 @@ void norm_terms_of(const simd::CodebookView& book, std::vector<float>* out) {
   }
 }
 
+void set_entries(const simd::Kernels& k, PreparedGroup* pg) noexcept {
+  switch (pg->book.dtype) {
+    case simd::DType::f32:
+      pg->search = k.f32_codebook_search;
+      pg->search_multi = k.f32_codebook_search_multi;
+      pg->gather_mean = k.f32_gather_mean;
+      break;
+    case simd::DType::f16:
+      pg->search = k.f16_codebook_search;
+      pg->search_multi = k.f16_codebook_search_multi;
+      pg->gather_mean = k.f16_gather_mean;
+      break;
+    case simd::DType::int8:
+      pg->search = k.q8_codebook_search;
+      pg->search_multi = k.q8_codebook_search_multi;
+      pg->gather_mean = k.q8_gather_mean;
+      break;
+  }
+}
+
 SpecialTokens special_tokens_of(const TokenizerData& t) {
   SpecialTokens s;
   s.bos = t.bos_id;
@@ -98,6 +129,30 @@ SpecialTokens special_tokens_of(const TokenizerData& t) {
 }
 
 }  // namespace
+
+// Lossy (or f32) groups rank and gather the file's table as it is. Exact quantized groups rank and
+// gather the f32 originals (`book`) and scan the quantized table with bounds computed here from both
+// tables, so nothing in the file has to be trusted for the results to be exact.
+void PreparedModel::prepare_group(const Codebook& src, const CodebookGroup& sg, PreparedGroup* pg) {
+  pg->ln_weight = sg.ln_weight.f32();
+  pg->ln_bias = sg.ln_bias.f32();
+  pg->book = view_of(sg.has_exact_codes() ? sg.exact_codes : sg.codes, src);
+  set_entries(*kernels_, pg);
+  norm_terms_.emplace_back();
+  norm_terms_of(pg->book, &norm_terms_.back());
+  pg->book.norm_term = norm_terms_.back().data();
+  if (!sg.has_exact_codes()) return;
+
+  simd::CodebookView scan = view_of(sg.codes, src);
+  scan.norm_term = pg->book.norm_term;  // the exact search ranks by the f32 codes' norms
+  norm_terms_.emplace_back(scan.n_codes);
+  simd::compute_quant_error(scan, sg.exact_codes.f32(), norm_terms_.back().data());
+  pg->exact.quantized = scan;
+  pg->exact.exact_codes = sg.exact_codes.f32();
+  pg->exact.quant_error = norm_terms_.back().data();
+  pg->search_exact = scan.dtype == simd::DType::f16 ? kernels_->f16_codebook_search_exact
+                                                    : kernels_->q8_codebook_search_exact;
+}
 
 void EmbeddingView::read_row(std::size_t r, float* out) const noexcept {
   switch (dtype) {
@@ -201,38 +256,7 @@ Error PreparedModel::build(std::shared_ptr<const Model> model) {
     cb.similarity = src.similarity;
     cb.group.resize(src.groups);
     for (std::uint32_t g = 0; g < src.groups; ++g) {
-      const CodebookGroup& sg = src.group_data[g];
-      PreparedGroup& pg = cb.group[g];
-      pg.ln_weight = sg.ln_weight.f32();
-      pg.ln_bias = sg.ln_bias.f32();
-      simd::CodebookView& v = pg.book;
-      v.codes = sg.codes.data;
-      v.dtype = to_simd(sg.codes.dtype);
-      v.row_scale = sg.codes.scales;
-      v.n_codes = src.codes;
-      v.dim = src.dim;
-      v.metric = src.similarity == Similarity::euclidean ? simd::Metric::euclidean
-                                                         : simd::Metric::inner_product;
-      switch (v.dtype) {
-        case simd::DType::f32:
-          pg.search = kernels_->f32_codebook_search;
-          pg.search_multi = kernels_->f32_codebook_search_multi;
-          pg.gather_mean = kernels_->f32_gather_mean;
-          break;
-        case simd::DType::f16:
-          pg.search = kernels_->f16_codebook_search;
-          pg.search_multi = kernels_->f16_codebook_search_multi;
-          pg.gather_mean = kernels_->f16_gather_mean;
-          break;
-        case simd::DType::int8:
-          pg.search = kernels_->q8_codebook_search;
-          pg.search_multi = kernels_->q8_codebook_search_multi;
-          pg.gather_mean = kernels_->q8_gather_mean;
-          break;
-      }
-      norm_terms_.emplace_back();
-      norm_terms_of(v, &norm_terms_.back());
-      v.norm_term = norm_terms_.back().data();
+      prepare_group(src, src.group_data[g], &cb.group[g]);
     }
     layers_[src.layer].site_codebook[static_cast<std::size_t>(src.site)] = static_cast<int>(i);
     if (src.k > max_k_) max_k_ = src.k;

@@ -27,13 +27,31 @@ inline constexpr float kCodebookLayerNormEps = 1e-5f;
 inline constexpr std::size_t kSiteCount = 7;
 
 // One group of a codebook, ready for the kernels (entries of the code table's dtype, chosen once).
+// `book` is the table whose scores define the result and which the gather reads: the file's codes,
+// or, for an exact quantized codebook, its f32 originals. Such a group also has `exact`: the hot
+// path scans the quantized table and rescores in f32 (search_rows), with the same ids and scores as
+// `search` on `book`; the rare paths (steering re-searches, single-code scores) use `book` directly.
 struct PreparedGroup {
-  simd::CodebookView book;       // codes + norm terms (norms of the dequantized codes)
+  simd::CodebookView book;       // codes + norm terms (norms of the codes as the kernels see them)
   const float* ln_weight = nullptr;
   const float* ln_bias = nullptr;
   simd::CodebookSearchFn search = nullptr;
   simd::CodebookSearchMultiFn search_multi = nullptr;
   simd::GatherMeanFn gather_mean = nullptr;
+  simd::ExactSearchTable exact;  // quantized scan table + bounds; used when search_exact is set
+  simd::CodebookSearchExactFn search_exact = nullptr;
+
+  // Top-k of n query rows (stride floats apart) into ids/scores [n x k]: the exact quantized search
+  // row by row when the group has one, else the multi-query kernel on `book`.
+  void search_rows(const float* queries, std::size_t n, std::size_t stride, std::size_t k,
+                   std::int32_t* ids, float* scores) const noexcept {
+    if (search_exact == nullptr) {
+      search_multi(book, queries, n, stride, k, ids, scores);
+      return;
+    }
+    for (std::size_t r = 0; r < n; ++r)
+      search_exact(exact, queries + r * stride, k, ids + r * k, scores + r * k, nullptr);
+  }
 };
 
 // A linear layer and the GEMM/GEMV entries of its dtype.
@@ -120,12 +138,14 @@ class PreparedModel {
  private:
   PreparedModel() = default;
   Error build(std::shared_ptr<const Model> model);
+  void prepare_group(const Codebook& src, const CodebookGroup& sg, PreparedGroup* pg);
 
   std::shared_ptr<const Model> model_;
   const simd::Kernels* kernels_ = nullptr;
   std::vector<PreparedLayer> layers_;
   std::vector<PreparedCodebook> codebooks_;
-  std::vector<std::vector<float>> norm_terms_;  // owned storage behind CodebookView::norm_term
+  // Owned storage behind CodebookView::norm_term and ExactSearchTable::quant_error.
+  std::vector<std::vector<float>> norm_terms_;
   std::unique_ptr<Tokenizer> tokenizer_;
   EmbeddingView tok_embed_;
   EmbeddingView pos_embed_;

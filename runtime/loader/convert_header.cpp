@@ -200,8 +200,8 @@ void convert_codebooks(const fb::Model* model, ModelContents* c, HeaderBudget& b
     cb.k = src->k();
     cb.similarity = as_enum<Similarity>(src->similarity());
     const std::uint64_t groups = src->group_data() ? src->group_data()->size() : 0u;
-    // Three views per group, each with a location.
-    budget.charge(groups, sizeof(CodebookGroup) + 3 * sizeof(TensorLocation), "codebook groups");
+    // Up to four views per group, each with a location.
+    budget.charge(groups, sizeof(CodebookGroup) + 4 * sizeof(TensorLocation), "codebook groups");
     cb.group_data.resize(groups);
   }
 }
@@ -220,7 +220,7 @@ void convert_all(const fb::Model* model, ModelContents* c, std::vector<TensorLoc
   c->extras.resize(n_extras);
   convert_codebooks(model, c, budget);
   std::uint64_t n_locations = n_tensors + n_extras;
-  for (const Codebook& cb : c->codebooks) n_locations += 3 * cb.group_data.size();
+  for (const Codebook& cb : c->codebooks) n_locations += 4 * cb.group_data.size();
   locations->reserve(n_locations);
 
   for (flatbuffers::uoffset_t i = 0; i < n_tensors; ++i)
@@ -236,6 +236,8 @@ void convert_all(const fb::Model* model, ModelContents* c, std::vector<TensorLoc
       convert_tensor(grp->ln_weight(), &dst.ln_weight, where + "ln_weight", locations, budget);
       convert_tensor(grp->ln_bias(), &dst.ln_bias, where + "ln_bias", locations, budget);
       convert_tensor(grp->codes(), &dst.codes, where + "codes", locations, budget);
+      if (grp->exact_codes())  // optional (schema 1.2): no location, and so no view, when absent
+        convert_tensor(grp->exact_codes(), &dst.exact_codes, where + "exact_codes", locations, budget);
     }
   }
   convert_annotations(model, c, budget);

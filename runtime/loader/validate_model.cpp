@@ -228,6 +228,13 @@ Error validate_codebooks(const ModelContents& c) {
       }
       if (Error e = expect_shape(g.codes, {cb.codes, cb.dim}, "codes x dim"); !e.ok()) return e;
       if (Error e = expect_dtype(g.codes, true); !e.ok()) return e;
+      if (g.has_exact_codes()) {
+        if (g.codes.dtype == DType::f32)
+          return bad("tensor '" + g.exact_codes.name + "': exact_codes are only allowed next to f16 or int8 codes, "
+                     "and '" + g.codes.name + "' is f32");
+        if (Error e = expect_shape(g.exact_codes, {cb.codes, cb.dim}, "codes x dim"); !e.ok()) return e;
+        if (Error e = expect_dtype(g.exact_codes, false); !e.ok()) return e;
+      }
     }
   }
   return Error();
@@ -239,8 +246,9 @@ Error validate_values(const ModelContents& c) {
       if (Error e = check_finite(t); !e.ok()) return e;
   for (const Codebook& cb : c.codebooks)
     for (const CodebookGroup& g : cb.group_data)
-      for (const TensorView* t : {&g.ln_weight, &g.ln_bias, &g.codes})
-        if (Error e = check_finite(*t); !e.ok()) return e;
+      for (const TensorView* t : {&g.ln_weight, &g.ln_bias, &g.codes, &g.exact_codes})
+        if (t->data != nullptr)
+          if (Error e = check_finite(*t); !e.ok()) return e;
   return Error();
 }
 

@@ -60,8 +60,9 @@ def expectations(w, blob):
         lines.append("codebook %d %d %s %d %d %d %d %s" % (i, cb.layer, cb.site, cb.groups, cb.codes, cb.dim, cb.k,
                                                           cb.similarity))
         for g, grp in enumerate(cb.group_data):
-            for role in ("ln_weight", "ln_bias", "codes"):
-                lines.append(tensor_line("cbtensor", grp[role], i, g, role))
+            for role in ("ln_weight", "ln_bias", "codes", "exact_codes"):
+                if grp.get(role) is not None:
+                    lines.append(tensor_line("cbtensor", grp[role], i, g, role))
     t = w.tokenizer
     lines.append("tokenizer %s %d %d %d %d %d %d" % (t["kind"], len(t["tokens"]), len(t.get("merges", [])),
                                                      t["bos_id"], t["eos_id"], t["pad_id"], int(t["add_bos"])))
@@ -94,6 +95,18 @@ def set_first(array_bytes, dtype, value):
     a = np.frombuffer(array_bytes, dtype=dtype).copy()
     a.reshape(-1)[0] = value
     return a.tobytes()
+
+
+def add_exact_codes(w, cb_index, dtype="f32", shape_delta=0, seed=7):
+    """Gives every group of codebook cb_index f32 originals: its dequantized codes plus a little noise
+    (any f32 table is valid: the runtime bounds the search from both tables)."""
+    rng = np.random.default_rng(seed)
+    for g, grp in enumerate(w.codebooks[cb_index].group_data):
+        codes = grp["codes"]
+        exact = dequantized(codes).reshape(codes.shape) + 1e-3 * rng.standard_normal(codes.shape)
+        exact = exact[:exact.shape[0] - shape_delta]
+        name = codes.name.replace(".codes", ".exact_codes")
+        grp["exact_codes"] = TensorSpec.from_array(name, exact.astype(np.float32), dtype)
 
 
 def writer_cases():
@@ -164,6 +177,13 @@ def writer_cases():
     def annotation_token(w): w.annotations[0]["top_contexts"][0]["tokens"][0] = 10 ** 6
     def top_p(w): w.generation["top_p"] = 0.0
     def nan_temperature(w): w.generation["temperature"] = float("nan")
+    def exact_next_to_f32(w): add_exact_codes(w, 0)  # the f32 attn_preproj codebook
+    def exact_shape(w): add_exact_codes(w, 2, shape_delta=1)
+    def exact_dtype(w): add_exact_codes(w, 2, dtype="f16")
+    def exact_nan(w):
+        add_exact_codes(w, 1)
+        t = w.codebooks[1].group_data[0]["exact_codes"]
+        t.data = set_first(t.data, "<f4", np.nan)
 
     return [
         ("future_version", "unsupported_version", future_version),
@@ -209,6 +229,10 @@ def writer_cases():
         ("annotation_token", "bad_annotation", annotation_token),
         ("generation_top_p", "out_of_range", top_p),
         ("generation_nan_temperature", "out_of_range", nan_temperature),
+        ("exact_codes_next_to_f32_codes", "bad_codebook", exact_next_to_f32),
+        ("exact_codes_shape", "shape_mismatch", exact_shape),
+        ("exact_codes_f16", "bad_dtype", exact_dtype),
+        ("exact_codes_nan", "non_finite_value", exact_nan),
     ]
 
 
@@ -240,6 +264,10 @@ def main(out_dir):
     invlayer = fixture_model("gpt2", seed=2)  # schema 1.1: GPT-2 scale_attn_by_inverse_layer_idx
     invlayer.architecture["scale_attention_by_inverse_layer"] = True
     fixtures.append(("gpt2_invlayer", invlayer))
+    exact = fixture_model("gpt_neo", seed=3)  # schema 1.2: exact f16 (mlp) and int8 (mlp_mid) codebooks
+    add_exact_codes(exact, 1)
+    add_exact_codes(exact, 2)
+    fixtures.append(("gpt_neo_exact", exact))
     for name, w in fixtures:
         blob = w.to_bytes()
         with open(os.path.join(out_dir, name + ".cbk"), "wb") as f:

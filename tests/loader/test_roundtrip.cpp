@@ -71,7 +71,7 @@ void check_against_expect(const cbk::Model& m, const std::string& expect_path) {
   std::ifstream file(expect_path);
   REQUIRE(file.good());
   const cbk::Architecture& a = m.architecture();
-  std::size_t tensor_i = 0, extra_i = 0, lines = 0;
+  std::size_t tensor_i = 0, extra_i = 0, lines = 0, exact_lines = 0;
   std::string line;
   while (std::getline(file, line)) {
     ++lines;
@@ -129,7 +129,15 @@ void check_against_expect(const cbk::Model& m, const std::string& expect_path) {
       std::size_t i, g; std::string role;
       in >> i >> g >> role;
       const cbk::CodebookGroup& grp = m.codebooks().at(i).group_data.at(g);
-      check_tensor(role == "ln_weight" ? grp.ln_weight : role == "ln_bias" ? grp.ln_bias : grp.codes, in);
+      if (role == "exact_codes") {
+        CHECK(grp.has_exact_codes());
+        ++exact_lines;
+      }
+      check_tensor(role == "ln_weight"     ? grp.ln_weight
+                   : role == "ln_bias"     ? grp.ln_bias
+                   : role == "exact_codes" ? grp.exact_codes
+                                           : grp.codes,
+                   in);
     } else if (kind == "tokenizer") {
       std::string tk; std::size_t n_tokens, n_merges; int bos, eos, pad, add_bos;
       in >> tk >> n_tokens >> n_merges >> bos >> eos >> pad >> add_bos;
@@ -194,14 +202,19 @@ void check_against_expect(const cbk::Model& m, const std::string& expect_path) {
   }
   CHECK(tensor_i == m.tensors().size());
   CHECK(extra_i == m.extras().size());
+  std::size_t exact_groups = 0;  // optional exact_codes: present exactly where the writer put them
+  for (const cbk::Codebook& cb : m.codebooks())
+    for (const cbk::CodebookGroup& grp : cb.group_data) exact_groups += grp.has_exact_codes() ? 1 : 0;
+  CHECK(exact_groups == exact_lines);
   CHECK(lines > 50);
 }
 
 }  // namespace
 
 TEST_CASE("every family round-trips from the Python writer through the loader", "[loader]") {
-  // gpt2_invlayer: a schema-1.1 file (scale_attention_by_inverse_layer set, minor version 1).
-  for (const char* family : {"gpt_neox", "gpt2", "gpt_neo", "gpt2_invlayer"}) {
+  // gpt2_invlayer: a schema-1.1 file (scale_attention_by_inverse_layer set, minor version 1);
+  // gpt_neo_exact: schema 1.2, f16 and int8 codebooks with their f32 exact_codes.
+  for (const char* family : {"gpt_neox", "gpt2", "gpt_neo", "gpt2_invlayer", "gpt_neo_exact"}) {
     DYNAMIC_SECTION(family) {
       const std::string base = cbk::test::fixtures_dir() + "/" + family;
       std::shared_ptr<const cbk::Model> model;

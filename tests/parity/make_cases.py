@@ -6,6 +6,8 @@ prompts (prefill, then decode ids one at a time). Format and naming: tests/parit
     /usr/bin/python3 tests/parity/make_cases.py                 # (re)write tests/parity/cases/
     /usr/bin/python3 tests/parity/make_cases.py --check DIR     # regenerate into DIR, compare with cases/
     /usr/bin/python3 tests/parity/make_cases.py --list          # case names and why some combos are skipped
+    ... --check DIR --also-dtypes f16,int8    # also convert every case with exact quantized codebooks
+                                              # into DIR/f16/, DIR/int8/ next to the same goldens
 
 Needs torch (Debian python3-torch); everything is deterministic (seeds derive from case names; a
 seed is skipped when some top-k ranking is closer than MIN_MARGIN, so float32 rounding in another
@@ -131,9 +133,14 @@ def build_checkpoint(work, name, family, kw, seed):
                                    **{k: v for k, v in kw.items() if k != "num_codes"})
 
 
-def convert_case(ckpt, out_path, name, seed):
+# Codebook dtypes (convert.py --codebook-dtype) also written, each into its own subdirectory, next
+# to the f32 case's golden file: an exact quantized file must reproduce the same goldens.
+ALSO_DTYPES = []
+
+
+def convert_case(ckpt, out_path, name, seed, codebook_dtype="f32"):
     from cbkconvert.pipeline import Options, convert
-    convert(Options(checkpoint=str(ckpt), output=str(out_path), name=name,
+    convert(Options(checkpoint=str(ckpt), output=str(out_path), name=name, codebook_dtype=codebook_dtype,
                     source="cbk_reference.build_random_checkpoint seed %d (tests/parity/make_cases.py)" % seed))
 
 
@@ -207,6 +214,10 @@ def finish_case(out_dir, name, family, kw, ckpt, seed, runs, margin):
     doc = case_document(name, family, dict(kw, seed=seed), runs)
     doc["min_score_margin"] = margin
     write_json(out_dir / (name + ".golden.json"), doc)
+    for dtype in ALSO_DTYPES:
+        (out_dir / dtype).mkdir(exist_ok=True)
+        convert_case(ckpt, out_dir / dtype / (name + ".cbk"), name, seed, dtype)
+        write_json(out_dir / dtype / (name + ".golden.json"), doc)
     shutil.rmtree(ckpt)
 
 
@@ -386,9 +397,12 @@ def main(argv=None):
     ap.add_argument("--check", metavar="DIR", help="regenerate into DIR and compare with the committed corpus")
     ap.add_argument("--only", help="only cases whose name contains this string")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--also-dtypes", default="", metavar="LIST",
+                    help="comma-separated codebook dtypes (f16,int8,...) also converted into OUT/DTYPE/ with the same goldens")
     ap.add_argument("--paired", action="store_true",
                     help="pair metric with k instead of crossing them (half the cases; for a quick local corpus)")
     a = ap.parse_args(argv)
+    ALSO_DTYPES[:] = [d for d in a.also_dtypes.split(",") if d]
     if a.list:
         for name in all_case_names(not a.paired):
             print(name)

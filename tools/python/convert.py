@@ -2,7 +2,7 @@
 """Convert a codebook-features checkpoint directory into a .cbk model file.
 
     /usr/bin/python3 tools/python/convert.py CHECKPOINT_DIR -o model.cbk [--base-config PATH]
-        [--codebook-dtype f32|f16|int8] [--tokenizer auto|digits|none] [--tokenizer-dir DIR]
+        [--codebook-dtype f32|f16|int8|f16-lossy|int8-lossy] [--weight-dtype f32|f16|int8] [--tokenizer auto|digits|none] [--tokenizer-dir DIR]
         [--prefer safetensors|bin] [--name N] [--description D] [--license L] [--source S]
         [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--add-bos|--no-add-bos]
 
@@ -17,7 +17,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cbkconvert import CONVERTER_VERSION, ConversionError  # noqa: E402
-from cbkconvert.pipeline import Options, convert  # noqa: E402
+from cbkconvert.pipeline import CODEBOOK_DTYPES, WEIGHT_DTYPES, Options, convert  # noqa: E402
 
 
 def parse_args(argv):
@@ -25,7 +25,12 @@ def parse_args(argv):
     ap.add_argument("checkpoint", help="codebook-features checkpoint directory")
     ap.add_argument("-o", "--output", required=True, help="the .cbk file to write")
     ap.add_argument("--base-config", help="base model config.json (default: CHECKPOINT/base/config.json)")
-    ap.add_argument("--codebook-dtype", default="f32", choices=("f32", "f16", "int8"))
+    ap.add_argument("--codebook-dtype", default="f32", choices=CODEBOOK_DTYPES,
+                    help="f16/int8: a quantized table scanned with f32 rescoring, results identical to f32 "
+                         "(file grows by the quantized table); f16-lossy/int8-lossy: the quantized table "
+                         "only (smaller file, code ids may differ from the checkpoint's)")
+    ap.add_argument("--weight-dtype", default="f32", choices=WEIGHT_DTYPES,
+                    help="the base model's weight matrices (int8: one f32 scale per row); lossy unless f32")
     ap.add_argument("--tokenizer", default="auto", choices=("auto", "digits", "none"),
                     help="auto: tokenizer.json or vocab.json+merges.txt; digits: the TokFSM vocabulary")
     ap.add_argument("--tokenizer-dir", help="where the tokenizer files are (default: the checkpoint)")
@@ -48,7 +53,8 @@ def parse_args(argv):
 def main(argv=None) -> int:
     a = parse_args(argv)
     opts = Options(checkpoint=a.checkpoint, output=a.output, base_config=a.base_config, tokenizer_dir=a.tokenizer_dir,
-                   tokenizer=a.tokenizer, add_bos=a.add_bos, codebook_dtype=a.codebook_dtype, prefer=a.prefer,
+                   tokenizer=a.tokenizer, add_bos=a.add_bos, codebook_dtype=a.codebook_dtype,
+                   weight_dtype=a.weight_dtype, prefer=a.prefer,
                    name=a.name, description=a.description, license=a.license, source=a.source,
                    generation={"max_new_tokens": a.max_new_tokens, "temperature": a.temperature, "top_k": a.top_k,
                                "top_p": a.top_p, "seed": a.seed})

@@ -14,7 +14,11 @@ from .keymap import KeyMapper
 from .tokenizer import read_tokenizer
 from .weights import read_checkpoint_weights
 
-CODEBOOK_DTYPES = ("f32", "f16", "int8")
+# f16 / int8: exact (the quantized table is scanned, the f32 codes are stored too and rescore the
+# candidates, so ids and outputs equal the f32 file's). The -lossy forms store the quantized table only.
+CODEBOOK_DTYPES = ("f32", "f16", "int8", "f16-lossy", "int8-lossy")
+# The base model's weight matrices (embeddings, projections, lm_head); norms and biases stay f32.
+WEIGHT_DTYPES = ("f32", "f16", "int8")
 _GENERATION_FIELDS = ("max_new_tokens", "temperature", "top_k", "top_p", "seed")
 
 
@@ -26,7 +30,8 @@ class Options:
     tokenizer_dir: Optional[str] = None    # default: the checkpoint directory
     tokenizer: str = "auto"                # auto | digits | none
     add_bos: Optional[bool] = None
-    codebook_dtype: str = "f32"
+    codebook_dtype: str = "f32"             # one of CODEBOOK_DTYPES
+    weight_dtype: str = "f32"               # one of WEIGHT_DTYPES
     prefer: str = "safetensors"            # weights file to use when both exist
     name: Optional[str] = None
     description: Optional[str] = None
@@ -90,6 +95,8 @@ def _training_summary(checkpoint: str) -> Dict[str, str]:
 def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, sites) -> Dict:
     extra = {"base_model_type": base_cfg.get("model_type"), "weights_file": weights_file,
              "codebook_dtype": opts.codebook_dtype}
+    if opts.weight_dtype != "f32":  # absent = f32, so f32 conversions stay byte-identical
+        extra["weight_dtype"] = opts.weight_dtype
     for key in ("codebook_at", "codebook_type", "num_codes", "num_codebooks", "k_codebook", "layers_to_snap",
                 "similarity_metric", "loss", "kmeans_init", "codebook_kwargs", "transformers_version"):
         if key in cb_cfg:
@@ -146,6 +153,8 @@ def build_writer(opts: Options):
 
     if opts.codebook_dtype not in CODEBOOK_DTYPES:
         raise ConversionError("--codebook-dtype %r: expected one of %s" % (opts.codebook_dtype, ", ".join(CODEBOOK_DTYPES)))
+    if opts.weight_dtype not in WEIGHT_DTYPES:
+        raise ConversionError("--weight-dtype %r: expected one of %s" % (opts.weight_dtype, ", ".join(WEIGHT_DTYPES)))
     if not os.path.isdir(opts.checkpoint):
         raise ConversionError("checkpoint directory not found: %s" % opts.checkpoint)
     cb_cfg = _read_config(os.path.join(opts.checkpoint, "config.json"), "codebook config")
@@ -158,9 +167,11 @@ def build_writer(opts: Options):
     w = CbkWriter()
     w.architecture = {k: v for k, v in arch.items() if k != "attention_bias"}
     for name, array in canonical_base_tensors(arch, base_found).items():
-        w.add_tensor(name, array, "f32")
+        w.add_tensor(name, array, opts.weight_dtype if np.ndim(array) == 2 else "f32")
+    scan_dtype = opts.codebook_dtype.replace("-lossy", "")
+    exact = scan_dtype != "f32" and not opts.codebook_dtype.endswith("-lossy")
     for site, groups in codebook_groups(arch["family"], sites, cb_found):
-        w.add_codebook(site.layer, site.site, site.k, groups, site.similarity, opts.codebook_dtype)
+        w.add_codebook(site.layer, site.site, site.k, groups, site.similarity, scan_dtype, exact=exact)
     w.tokenizer = read_tokenizer(opts.tokenizer_dir or opts.checkpoint, base_cfg, arch["vocab_size"], opts.tokenizer,
                                  opts.add_bos)
     w.generation = generation_defaults(opts.checkpoint, opts.generation)

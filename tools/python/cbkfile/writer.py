@@ -16,7 +16,7 @@ from .crc import crc32
 
 ALIGNMENT = 64
 SCHEMA_MAJOR = 1
-SCHEMA_MINOR = 1  # newest minor this writer knows; a file gets the oldest one that reads it (schema_minor)
+SCHEMA_MINOR = 2  # newest minor this writer knows; a file gets the oldest one that reads it (schema_minor)
 FILE_IDENTIFIER = b"CBK1"
 
 DTYPES = {"f32": 0, "f16": 1, "int8": 2, "u8": 3, "i32": 4}
@@ -77,7 +77,7 @@ class CodebookSpec:
     dim: int
     k: int
     similarity: str
-    group_data: List[Dict[str, Optional[TensorSpec]]]  # keys ln_weight, ln_bias, codes
+    group_data: List[Dict[str, Optional[TensorSpec]]]  # keys ln_weight, ln_bias, codes, exact_codes (optional)
     raw_site: Optional[int] = None
 
 
@@ -102,11 +102,14 @@ class CbkWriter:
 
     @property
     def schema_minor(self) -> int:
-        """The minor version written: set explicitly (tests), else 1 when a schema-1.1 field is set
-        (Architecture.scale_attention_by_inverse_layer), else 0, so files without 1.1 features stay
-        byte-identical and readable by 1.0 runtimes."""
+        """The minor version written: set explicitly (tests), else 2 when a schema-1.2 field is set
+        (CodebookGroup.exact_codes), else 1 when a schema-1.1 field is set
+        (Architecture.scale_attention_by_inverse_layer), else 0, so files without newer features stay
+        byte-identical and readable by older runtimes."""
         if self._schema_minor is not None:
             return self._schema_minor
+        if any(g.get("exact_codes") is not None for cb in self.codebooks for g in cb.group_data):
+            return 2
         return 1 if (self.architecture or {}).get("scale_attention_by_inverse_layer") else 0
 
     @schema_minor.setter
@@ -125,8 +128,10 @@ class CbkWriter:
         return spec
 
     def add_codebook(self, layer: int, site: str, k: int, groups: Sequence, similarity: str = "inner_product",
-                     dtype: str = "f32") -> CodebookSpec:
-        """groups: a list of (ln_weight [dim], ln_bias [dim], codes [C, dim]) arrays, one per group."""
+                     dtype: str = "f32", exact: bool = False) -> CodebookSpec:
+        """groups: a list of (ln_weight [dim], ln_bias [dim], codes [C, dim]) arrays, one per group.
+        dtype: the scanned table's dtype. exact (f16/int8 only): also store the f32 codes as
+        `exact_codes`, so the runtime's search and gather are exactly those of the f32 table."""
         codes0 = np.asarray(groups[0][2])
         data = []
         for g, (ln_w, ln_b, codes) in enumerate(groups):
@@ -134,6 +139,8 @@ class CbkWriter:
             data.append({"ln_weight": TensorSpec.from_array(prefix + "ln_weight", ln_w, "f32"),
                          "ln_bias": TensorSpec.from_array(prefix + "ln_bias", ln_b, "f32"),
                          "codes": TensorSpec.from_array(prefix + "codes", codes, dtype)})
+            if exact and dtype != "f32":
+                data[-1]["exact_codes"] = TensorSpec.from_array(prefix + "exact_codes", codes, "f32")
         spec = CodebookSpec(layer, site, len(groups), int(codes0.shape[0]), int(codes0.shape[1]), k, similarity, data)
         self.codebooks.append(spec)
         return spec
@@ -142,7 +149,8 @@ class CbkWriter:
         specs = list(self.tensors) + list(self.extras)
         for cb in self.codebooks:
             for g in cb.group_data:
-                specs.extend(t for t in (g["ln_weight"], g["ln_bias"], g["codes"]) if t is not None)
+                specs.extend(t for t in (g["ln_weight"], g["ln_bias"], g["codes"], g.get("exact_codes"))
+                             if t is not None)
         return specs
 
     # ---- serialization --------------------------------------------------------------------
@@ -333,6 +341,7 @@ class CbkWriter:
         groups = []
         for g in cb.group_data:
             lw, lb, codes = tensor(g.get("ln_weight")), tensor(g.get("ln_bias")), tensor(g.get("codes"))
+            exact = tensor(g.get("exact_codes"))
             G = fb.CodebookGroup
             G.CodebookGroupStart(b)
             if lw is not None:
@@ -341,6 +350,8 @@ class CbkWriter:
                 G.CodebookGroupAddLnBias(b, lb)
             if codes is not None:
                 G.CodebookGroupAddCodes(b, codes)
+            if exact is not None:  # schema 1.2
+                G.CodebookGroupAddExactCodes(b, exact)
             groups.append(G.CodebookGroupEnd(b))
         group_vec = table_vector(fb.Codebook.CodebookStartGroupDataVector, groups)
         C = fb.Codebook
