@@ -57,12 +57,37 @@ def steering_model():
     return w
 
 
+def exact_pair_model(codebook_dtype):
+    """GPT-NeoX, d_model 64, 2 layers, with codebooks large enough that the exact quantized search
+    has to rescore (C = 1000 grouped attn_preproj, k 8; C = 512 vanilla euclidean mlp, k 4; C = 300
+    vanilla mlp_mid, k 2). The same seed gives the same f32 codes for every codebook_dtype: "f32",
+    or "f16"/"int8" (quantized scan table + the f32 codes as exact_codes)."""
+    rng = np.random.default_rng(11)
+    w = CbkWriter()
+    tok = byte_bpe_tokenizer()
+    random_base(w, "gpt_neox", rng, len(tok["tokens"]), 64, 2, 4, 128, 48)
+    exact = codebook_dtype != "f32"
+    for layer, site, width_, groups, codes, k, metric in ((0, "attn_preproj", 64, 4, 1000, 8, "inner_product"),
+                                                          (1, "mlp", 64, 1, 512, 4, "euclidean"),
+                                                          (1, "mlp_mid", 128, 1, 300, 2, "inner_product")):
+        dim = width_ // groups
+        data = [((1.0 + 0.1 * rng.standard_normal(dim)).astype(np.float32),
+                 (0.1 * rng.standard_normal(dim)).astype(np.float32),
+                 rng.standard_normal((codes, dim)).astype(np.float32)) for _ in range(groups)]
+        w.add_codebook(layer, site, k, data, metric, codebook_dtype, exact=exact)
+    w.tokenizer = tok
+    return w
+
+
 MODELS = {
     "neox_parallel": lambda: every_site_model("gpt_neox", 1),
     "neox_sequential": lambda: every_site_model("gpt_neox", 2, parallel_residual=False, rotary_dims=4),
     "gpt2": lambda: every_site_model("gpt2", 3, weight_dtype="f16"),
     "gpt_neo": lambda: every_site_model("gpt_neo", 4, weight_dtype="int8"),
     "steering": steering_model,
+    "exact_f32": lambda: exact_pair_model("f32"),
+    "exact_f16": lambda: exact_pair_model("f16"),
+    "exact_int8": lambda: exact_pair_model("int8"),
 }
 
 
