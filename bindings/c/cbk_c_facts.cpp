@@ -106,11 +106,23 @@ cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, cons
   const cbk::Codebook& cb = books[index];
   std::uint64_t bytes = 0;
   for (const cbk::CodebookGroup& g : cb.group_data) {
-    bytes += g.codes.bytes + g.ln_weight.bytes + g.ln_bias.bytes;
+    bytes += g.codes.bytes + g.ln_weight.bytes + g.ln_bias.bytes + g.exact_codes.bytes;
     if (g.codes.dtype == cbk::DType::int8) bytes += g.codes.rows() * 4;  // one f32 scale per row
   }
   if (dtype_out != nullptr) *dtype_out = cbk::to_string(cb.group_data[0].codes.dtype);
   if (bytes_out != nullptr) *bytes_out = bytes;
+  return CBK_STATUS_OK;
+}
+
+cbk_status cbk_model_codebook_exact(const cbk_model* model, size_t index, int* exact_out) {
+  static const char* fn = "cbk_model_codebook_exact";
+  if (cbk_status st = check_model(model, fn)) return st;
+  if (exact_out == nullptr) return fail(Status::invalid_argument, fn, "exact_out is NULL");
+  const auto& books = model->model().codebooks();
+  if (index >= books.size())
+    return fail(Status::out_of_range, fn, "codebook " + std::to_string(index) + " is out of range (the model has " +
+                                              std::to_string(books.size()) + ")");
+  *exact_out = books[index].group_data[0].has_exact_codes() ? 1 : 0;
   return CBK_STATUS_OK;
 }
 

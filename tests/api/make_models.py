@@ -7,6 +7,7 @@
   OUT/api_invlayer.cbk  the same model with scale_attention_by_inverse_layer (schema 1.1).
   OUT/api_long.cbk   a tiny GPT-NeoX (rotary, 2 layers, d 32) whose max_positions is 2^24, the
                 loader's limit: its default session would need an 8 GiB KV cache (memory tests).
+  OUT/api_exact.cbk  api.cbk with exact f16/int8 codebooks (schema 1.2; see exact_model).
 """
 import os
 import sys
@@ -14,12 +15,32 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 import numpy as np  # noqa: E402
 from cbkfile.random_model import fixture_model, random_base  # noqa: E402
-from cbkfile.writer import CbkWriter  # noqa: E402
+from cbkfile.writer import CbkWriter, TensorSpec  # noqa: E402
 
 
 def long_context_model():
     w = CbkWriter()
     random_base(w, "gpt_neox", np.random.default_rng(9), 16, 32, 2, 4, 64, 1 << 24)
+    return w
+
+
+EXACT_OFFSET = 0.25  # api_exact's f32 originals = the quantized table's values + this
+
+
+def exact_model():
+    """api.cbk with every f16/int8 codebook made exact: each group gets f32 `exact_codes` equal to its
+    dequantized table plus EXACT_OFFSET, so a gathered code differs from the lossy file's by exactly that."""
+    w = fixture_model("gpt2", seed=5)
+    for cb in w.codebooks:
+        for grp in cb.group_data:
+            codes = grp["codes"]
+            if codes.dtype == "f32":
+                continue
+            q = np.frombuffer(codes.data, dtype={"f16": "<f2", "int8": "i1"}[codes.dtype]).astype(np.float64)
+            if codes.dtype == "int8":
+                q = q.reshape(codes.shape[0], -1) * np.frombuffer(codes.scales, dtype="<f4")[:, None]
+            exact = q.reshape(codes.shape) + EXACT_OFFSET
+            grp["exact_codes"] = TensorSpec.from_array(codes.name + ".exact", exact.astype(np.float32), "f32")
     return w
 
 
@@ -30,6 +51,7 @@ def main(out_dir):
     invlayer.architecture["scale_attention_by_inverse_layer"] = True
     invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
     long_context_model().write(os.path.join(out_dir, "api_long.cbk"))
+    exact_model().write(os.path.join(out_dir, "api_exact.cbk"))
 
 
 if __name__ == "__main__":

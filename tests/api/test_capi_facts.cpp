@@ -118,3 +118,45 @@ TEST_CASE("prefill_logits gives every prompt token's logits, equal to step-by-st
   }
   CHECK(cbk_session_prefill_logits(s.get(), prompt, n, all.data(), all.size()) == CBK_STATUS_WRONG_STATE);
 }
+
+TEST_CASE("exact quantized codebooks: reported, counted in the file bytes, gathered from the f32 codes", "[api]") {
+  // api_exact.cbk = api.cbk whose f16/int8 groups also store f32 originals = dequantized + 0.25
+  // (tests/api/make_models.py), so its code vectors are the lossy file's plus 0.25.
+  cbk::model_ptr lossy = load_fixture();
+  cbk::model_ptr exact = load_fixture("api_exact");
+  const size_t n_books = cbk_model_codebook_count(exact.get());
+  REQUIRE(n_books == cbk_model_codebook_count(lossy.get()));
+  size_t n_exact = 0;
+  for (size_t i = 0; i < n_books; ++i) {
+    const char *dtype = nullptr, *lossy_dtype = nullptr;
+    uint64_t bytes = 0, lossy_bytes = 0;
+    int is_exact = -1, lossy_exact = -1;
+    REQUIRE(cbk_model_codebook_storage(exact.get(), i, &dtype, &bytes) == CBK_STATUS_OK);
+    REQUIRE(cbk_model_codebook_storage(lossy.get(), i, &lossy_dtype, &lossy_bytes) == CBK_STATUS_OK);
+    REQUIRE(cbk_model_codebook_exact(exact.get(), i, &is_exact) == CBK_STATUS_OK);
+    REQUIRE(cbk_model_codebook_exact(lossy.get(), i, &lossy_exact) == CBK_STATUS_OK);
+    CHECK(std::strcmp(dtype, lossy_dtype) == 0);  // the scanned table's dtype
+    CHECK(lossy_exact == 0);
+    CHECK(is_exact == (std::strcmp(dtype, "f32") != 0 ? 1 : 0));
+    cbk_codebook_info info{};
+    info.struct_size = sizeof(info);
+    REQUIRE(cbk_model_codebook_info(exact.get(), i, &info) == CBK_STATUS_OK);
+    const uint64_t originals = 4ull * info.groups * info.codes * info.dim;
+    CHECK(bytes == lossy_bytes + (is_exact ? originals : 0));
+    if (!is_exact) continue;
+    ++n_exact;
+    std::vector<float> a(info.dim), b(info.dim);
+    size_t dim = 0;
+    for (uint32_t g = 0; g < info.groups; ++g)
+      for (uint32_t code : {0u, info.codes - 1}) {
+        REQUIRE(cbk_model_code_vector(lossy.get(), i, g, code, a.data(), a.size(), &dim) == CBK_STATUS_OK);
+        REQUIRE(cbk_model_code_vector(exact.get(), i, g, code, b.data(), b.size(), &dim) == CBK_STATUS_OK);
+        for (size_t d = 0; d < dim; ++d) CHECK(b[d] == Approx(a[d] + 0.25f).margin(1e-6));
+      }
+  }
+  CHECK(n_exact == 2);  // the fixture's f16 mlp and int8 mlp_mid codebooks
+  int out = 0;
+  CHECK(cbk_model_codebook_exact(exact.get(), n_books, &out) == CBK_STATUS_OUT_OF_RANGE);
+  CHECK(cbk_model_codebook_exact(exact.get(), 0, nullptr) == CBK_STATUS_INVALID_ARGUMENT);
+  CHECK(cbk_model_codebook_exact(nullptr, 0, &out) == CBK_STATUS_INVALID_ARGUMENT);
+}

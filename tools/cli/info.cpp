@@ -39,6 +39,7 @@ struct Facts {
   bool inverse_layer = false;      // scores also divided by layer + 1 (GPT-2 scale_attn_by_inverse_layer_idx)
   std::vector<CodebookRef> books;
   std::vector<const char*> book_dtype;
+  std::vector<bool> book_exact;  // quantized scan table + f32 originals
   std::vector<std::uint64_t> book_bytes;
   std::vector<std::pair<std::string, std::string>> metadata;  // fixed keys first, then extras
   std::vector<cbk_tensor_info> tensors, extras;
@@ -66,8 +67,11 @@ cbk_status read_facts(const cbk_model* m, Facts* f) {
   for (std::size_t i = 0; i < f->books.size(); ++i) {
     const char* dtype = "";
     std::uint64_t bytes = 0;
+    int exact = 0;
     if ((st = cbk_model_codebook_storage(m, i, &dtype, &bytes))) return st;
+    if ((st = cbk_model_codebook_exact(m, i, &exact))) return st;
     f->book_dtype.push_back(dtype);
+    f->book_exact.push_back(exact != 0);
     f->book_bytes.push_back(bytes);
   }
   for (std::size_t i = 0; i < cbk_model_metadata_count(m); ++i) {
@@ -142,13 +146,14 @@ void print_text(const std::string& path, const Facts& x, std::size_t n_annotatio
 
   std::printf("\ncodebooks:       %zu\n", x.books.size());
   if (!x.books.empty()) {
-    std::printf("  %3s %5s %-17s %6s %7s %5s %3s %-13s %-5s %10s\n", "#", "layer", "site", "groups", "codes", "dim",
+    std::printf("  %3s %5s %-17s %6s %7s %5s %3s %-13s %-10s %10s\n", "#", "layer", "site", "groups", "codes", "dim",
                 "k", "metric", "dtype", "bytes");
     for (std::size_t i = 0; i < x.books.size(); ++i) {
       const cbk_codebook_info& cb = x.books[i].info;
-      std::printf("  %3zu %5u %-17s %6u %7u %5u %3u %-13s %-5s %10s\n", i, cb.layer, x.books[i].site_name, cb.groups,
+      const std::string dtype = std::string(x.book_dtype[i]) + (x.book_exact[i] ? " exact" : "");
+      std::printf("  %3zu %5u %-17s %6u %7u %5u %3u %-13s %-10s %10s\n", i, cb.layer, x.books[i].site_name, cb.groups,
                   cb.codes, cb.dim, cb.k, cb.metric == CBK_METRIC_EUCLIDEAN ? "euclidean" : "inner_product",
-                  x.book_dtype[i], with_commas(x.book_bytes[i]).c_str());
+                  dtype.c_str(), with_commas(x.book_bytes[i]).c_str());
     }
   }
   if (n_annotations) std::printf("  annotations:   %zu codes annotated\n", n_annotations);
@@ -227,7 +232,8 @@ std::string to_json(const std::string& path, const Facts& x, std::size_t n_annot
     j.begin_object().field("layer", cb.layer).field("site", x.books[i].site_name).field("groups", cb.groups)
         .field("codes", cb.codes).field("dim", cb.dim).field("k", cb.k)
         .field("similarity", cb.metric == CBK_METRIC_EUCLIDEAN ? "euclidean" : "inner_product")
-        .field("dtype", x.book_dtype[i]).field("bytes", u64{x.book_bytes[i]}).end_object();
+        .field("dtype", x.book_dtype[i]).field("exact", static_cast<bool>(x.book_exact[i]))
+        .field("bytes", u64{x.book_bytes[i]}).end_object();
   }
   j.end_array();
   j.field("annotations", static_cast<u64>(n_annotations));

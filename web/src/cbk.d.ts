@@ -104,8 +104,10 @@ export interface CodebookInfo {
   index: number;
   layer: number; site: SiteName; groups: number; codes: number; dim: number; k: number;
   metric: 'inner_product' | 'euclidean';
-  /** Storage: "f32" | "f16" | "bf16" | "int8", and bytes in the file. */
+  /** Storage: "f32" | "f16" | "bf16" | "int8" (the table the search scans), and bytes in the file. */
   dtype: string; bytes: number;
+  /** An f16/int8 table stored with its f32 originals: ids and outputs equal the f32 file's. */
+  exact: boolean;
 }
 
 export interface TokenizerInfo {

@@ -250,10 +250,11 @@ function readFacts(rt, h) {
   for (let i = 0; i < nCodebooks; i++) {
     const c = read('codebook_info', (p) => M._cbk_model_codebook_info(h, i, p));
     rt.check(M._cbk_model_codebook_storage(h, i, S + 256, S + 264));
+    rt.check(M._cbk_model_codebook_exact(h, i, S + 272));
     codebooks.push({
       index: i, layer: c.layer, site: SITES[c.site] ?? String(c.site), groups: c.groups, codes: c.codes,
       dim: c.dim, k: c.k, metric: c.metric === 1 ? 'euclidean' : 'inner_product',
-      dtype: rt.string(rt.readPtr(S + 256)), bytes: rt.readU64(S + 264),
+      dtype: rt.string(rt.readPtr(S + 256)), bytes: rt.readU64(S + 264), exact: rt.readU32(S + 272) !== 0,
     });
   }
   const t = read('tokenizer_info', (p) => M._cbk_model_tokenizer_info(h, p));

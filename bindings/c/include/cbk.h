@@ -411,11 +411,20 @@ CBK_API cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t la
 CBK_API cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint32_t layer, float* scale_out,
                                                    int* inverse_layer_out);
 
-/* How codebook `index` is stored: *dtype_out "f32"/"f16"/"bf16"/"int8" (static storage) and
- * *bytes_out the bytes it occupies in the file (codes, int8 row scales, its LayerNorms). Either
- * output may be NULL. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (index). */
+/* How codebook `index` is stored: *dtype_out "f32"/"f16"/"bf16"/"int8" (static storage), the dtype
+ * of the table the search scans, and *bytes_out the bytes it occupies in the file (codes, int8 row
+ * scales, f32 exact codes, its LayerNorms). Either output may be NULL. Errors: INVALID_ARGUMENT,
+ * OUT_OF_RANGE (index). */
 CBK_API cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, const char** dtype_out,
                                               uint64_t* bytes_out);
+
+/* (API version 5.) *exact_out = 1 when codebook `index` is an exact quantized codebook (an f16/int8
+ * table stored with its f32 originals, schema 1.2; convert.py --codebook-dtype f16|int8): the
+ * search scans the quantized table and rescores in f32, so code ids, scores and outputs equal those
+ * of the f32 table, and the gather and cbk_model_code_vector use the f32 codes. 0 for an f32
+ * codebook and for a lossy quantized one (ranked and gathered as dequantized). Errors:
+ * INVALID_ARGUMENT (NULL model or exact_out), OUT_OF_RANGE (index). */
+CBK_API cbk_status cbk_model_codebook_exact(const cbk_model* model, size_t index, int* exact_out);
 
 /* ---- Code vectors and their direct logit effect (API version 4) -----------------------------
  * What one code writes, read from the model alone (no session). Thread-safe. */

@@ -71,8 +71,8 @@ describe('facts', () => {
       [n.family, n.vocab_size, n.d_model, n.n_layers, n.n_heads, n.head_dim, n.d_mlp, n.max_positions, n.activation,
         n.positions, n.rotary_dims, n.parallel_residual, n.local_window, n.tied_embeddings]);
     assert.equal(Math.fround(a.normEps), Math.fround(n.norm_eps));
-    assert.deepEqual(m.codebooks.map((c) => [c.layer, c.site, c.groups, c.codes, c.dim, c.k, c.metric, c.dtype, c.bytes]),
-      info.codebooks.map((c) => [c.layer, c.site, c.groups, c.codes, c.dim, c.k, c.similarity, c.dtype, c.bytes]));
+    assert.deepEqual(m.codebooks.map((c) => [c.layer, c.site, c.groups, c.codes, c.dim, c.k, c.metric, c.dtype, c.exact, c.bytes]),
+      info.codebooks.map((c) => [c.layer, c.site, c.groups, c.codes, c.dim, c.k, c.similarity, c.dtype, c.exact, c.bytes]));
     const t = m.tokenizer;
     assert.deepEqual([t.kind, t.nTokens, t.nMerges, t.bos, t.eos, t.pad, t.addBos],
       [info.tokenizer.kind, info.tokenizer.tokens, info.tokenizer.merges, info.tokenizer.bos_id,
