@@ -25,6 +25,9 @@ double stream_read_sum_scalar(const float* data, size_t n);
 float fma_chains_scalar(size_t iterations);  // 2 * 8 * iterations flops
 #if defined(CBK_BENCH_X86_PEAKS)
 double stream_read_sum_avx512(const float* data, size_t n);
+// The same bytes as 8 concurrent streams (8 equal regions read side by side; n a multiple of 8 * lanes).
+double stream_read_sum_8way_avx512(const float* data, size_t n);
+double stream_read_sum_8way_avx2(const float* data, size_t n);
 float fma_chains_avx512(size_t iterations);  // 2 * 16 * 12 * iterations flops
 double stream_read_sum_avx2(const float* data, size_t n);
 float fma_chains_avx2(size_t iterations);    // 2 * 8 * 12 * iterations flops

@@ -91,12 +91,13 @@ def random_base(writer, family, rng, vocab, d_model, n_layers, n_heads, d_mlp, m
     return arch
 
 
-def random_codebook(writer, rng, layer, site, width, groups, codes, k, similarity="inner_product", dtype="f32"):
+def random_codebook(writer, rng, layer, site, width, groups, codes, k, similarity="inner_product", dtype="f32",
+                    exact=False):
     dim = width // groups
     data = [((1.0 + 0.1 * rng.standard_normal(dim)).astype(np.float32),
              (0.1 * rng.standard_normal(dim)).astype(np.float32),
              rng.standard_normal((codes, dim)).astype(np.float32)) for _ in range(groups)]
-    return writer.add_codebook(layer, site, k, data, similarity, dtype)
+    return writer.add_codebook(layer, site, k, data, similarity, dtype, exact=exact)
 
 
 def fixture_model(family, seed=0):
