@@ -112,10 +112,13 @@ struct Result {
   double stream = 0;
 };
 
+bool g_read_files = false;  // --read: read models into memory instead of mapping them
+
 bool run(const std::string& label, const std::string& path, int reps, int tokens, Result* r) {
   std::shared_ptr<const cbk::Model> m;
   cbk::LoadOptions opt;
   opt.verify_data_checksum = false;
+  opt.allow_mmap = !g_read_files;
   cbk::Error e = cbk::load_model_file(path, opt, &m);
   std::shared_ptr<const cbk::PreparedModel> pm;
   if (e.ok()) e = cbk::PreparedModel::prepare(m, &pm);
@@ -161,6 +164,8 @@ int main(int argc, char** argv) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--tokens" && i + 1 < argc) {
       tokens = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--read") {
+      g_read_files = true;
     } else if (arg.find('=') != std::string::npos) {
       models.emplace_back(arg.substr(0, arg.find('=')), arg.substr(arg.find('=') + 1));
     } else {

@@ -13,13 +13,24 @@
 namespace cbk {
 namespace {
 
+// Buffers from this size on are placed on 2 MiB boundaries and offered transparent huge pages:
+// decode streams every weight once per token, and with 4 KiB pages each page of a large model costs
+// a TLB miss whose page walk stalls the hardware prefetcher.
+constexpr std::size_t kHugePage = std::size_t(2) << 20;
+constexpr std::size_t kHugePageMinBytes = std::size_t(32) << 20;
+
 std::uint8_t* allocate_aligned(std::size_t size) noexcept {
   // aligned_alloc needs a size that is a multiple of the alignment; allocate at least one block
   // so an empty buffer still yields a unique pointer.
-  std::size_t rounded = (size + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  const std::size_t align = size >= kHugePageMinBytes ? kHugePage : kTensorAlignment;
+  std::size_t rounded = (size + align - 1) / align * align;
   if (rounded < size) return nullptr;  // overflow
-  if (rounded == 0) rounded = kTensorAlignment;
-  return static_cast<std::uint8_t*>(std::aligned_alloc(kTensorAlignment, rounded));
+  if (rounded == 0) rounded = align;
+  void* p = std::aligned_alloc(align, rounded);
+#if defined(MADV_HUGEPAGE)
+  if (p != nullptr && align == kHugePage) ::madvise(p, rounded, MADV_HUGEPAGE);  // a hint; failure is fine
+#endif
+  return static_cast<std::uint8_t*>(p);
 }
 
 Error errno_error(const std::string& what, const std::string& path, int err) {
