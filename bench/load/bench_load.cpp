@@ -5,6 +5,8 @@
 //   - Load/<how>: load_model_file() of a real file (CBK_LOAD_MODEL, default the Pythia-70m-shaped
 //     file of bench/e2e), default (CRC + finite values) or without the CRC, and the C API's load,
 //     which also prepares the engine's tables (what `cbk info` and `cbk generate` do).
+//   - FirstTouch: mapping the file and touching one byte per 4 KiB page, nothing else: the floor
+//     of Load/* on this machine.
 //   - LoadResident/<how>: the same loads from a resident buffer (borrowed): the loader's own work,
 //     without the first touch of a fresh mapping's pages (which on a shadow-paging VM costs more
 //     than the verification itself; bench/README.md).
@@ -19,6 +21,11 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bindings/c/include/cbk.h"
 #include "runtime/loader/crc32.hpp"
@@ -136,6 +143,34 @@ void LoadResident(benchmark::State& state, bool verify_crc, bool c_api) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
 }
 
+// The floor under any load of a fresh mapping: touching one byte of every 4 KiB page of the file
+// (page-cache resident), with no other work. On a shadow-paging VM this first touch costs far more
+// than on bare metal.
+void FirstTouch(benchmark::State& state) {
+  const int fd = ::open(model_path().c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size == 0) {
+    if (fd >= 0) ::close(fd);
+    state.SkipWithError("cannot open the model file");
+    return;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  for (auto _ : state) {
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+      state.SkipWithError("mmap failed");
+      break;
+    }
+    const auto* p = static_cast<const volatile unsigned char*>(map);
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < size; i += 4096) sum += p[i];
+    benchmark::DoNotOptimize(sum);
+    ::munmap(map, size);
+  }
+  ::close(fd);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+}
+
 void LoadCApi(benchmark::State& state) {
   const cbk_model_params params = cbk_model_default_params();
   for (auto _ : state) {
@@ -156,6 +191,7 @@ void register_all() {
     benchmark::RegisterBenchmark((name + "/512MiB").c_str(), Crc32, impl, kBigBytes)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((name + "/256KiB").c_str(), Crc32, impl, kChunkBytes)->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("FirstTouch/every_4KiB_page", FirstTouch)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
   benchmark::RegisterBenchmark("Load/default", Load, true)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
   benchmark::RegisterBenchmark("Load/no_data_crc", Load, false)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
   benchmark::RegisterBenchmark("Load/c_api_default", LoadCApi)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
