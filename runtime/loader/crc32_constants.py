@@ -1,7 +1,9 @@
 """Derives the constants of the carry-less-multiply CRC-32 (runtime/loader/crc32_x86*.cpp) and checks
 the algorithm they are used in, step by step, against zlib.crc32.
 
-    /usr/bin/python3 runtime/loader/crc32_constants.py          # prints the constants, runs the check
+    /usr/bin/python3 runtime/loader/crc32_constants.py [crc32_x86_fold.hpp]
+        prints the constants, checks the algorithm against zlib and, given the header, that the
+        constants written there are the derived ones (ctest: loader_crc32_constants)
 
 The CRC is zlib's: P(x) = x^32 + x^26 + x^23 + ... + 1, bit-reflected (0xEDB88320), init and final
 value ~0. Reflected registers: in a 128-bit register loaded little-endian from the data, bit j holds
@@ -19,6 +21,7 @@ high lane. The final reduction of one register R to the 32-bit CRC register (R *
 """
 import os
 import random
+import sys
 import zlib
 
 P = (1 << 32) | int("{:032b}".format(0xEDB88320)[::-1], 2)  # the normal (unreflected) polynomial
@@ -107,6 +110,19 @@ def crc32_folded(data, crc=0, lanes=4):
     return zlib.crc32(data[len(blocks) * 16:], state ^ 0xFFFFFFFF)
 
 
+def check_header(path):
+    """Every kName = 0x... in the C++ header must equal the value derived here."""
+    import re
+    derived = {"kX96": K_96, "kX64": K_64, "kMu": MU, "kPoly": P_REV}
+    for distance in (128, 256, 384, 512, 2048):
+        derived["kFold%dLo" % distance], derived["kFold%dHi" % distance] = fold_pair(distance)
+    found = dict((name, int(value, 16)) for name, value in re.findall(r"(k\w+) = (0x[0-9A-Fa-f]+)", open(path).read()))
+    assert set(found) == set(derived), (sorted(found), sorted(derived))
+    for name, value in found.items():
+        assert value == derived[name], "%s is 0x%X in %s, derived 0x%X" % (name, value, path, derived[name])
+    print("the %d constants in %s are the derived ones" % (len(found), path))
+
+
 def main():
     print("fold constants (low lane, high lane), rev33(x^(D+32) mod P), rev33(x^(D-32) mod P):")
     for distance in (128, 256, 384, 512, 1024, 2048):
@@ -125,3 +141,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+    if len(sys.argv) > 1:
+        check_header(sys.argv[1])
