@@ -1,51 +1,120 @@
+// Chooses the CRC-32 implementation once: CPU detection here, the bodies in crc32_*.cpp.
 #include "runtime/loader/crc32.hpp"
 
-#include <array>
+#include <cstdlib>
+#include <cstring>
+
+#include "runtime/loader/crc32_impl.hpp"
+
+#if defined(CBK_CRC32_X86)
+#include <cpuid.h>
+
+#include "simd/simd.hpp"
+#endif
+#if defined(CBK_CRC32_ARMV8) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 namespace cbk {
 namespace {
 
-// Slicing-by-8 tables: table[k][b] is the CRC of byte b followed by k zero bytes. Processing
-// eight bytes per step runs at ~1-2 GB/s, so checking a large data section stays cheap next to
-// reading it from disk.
-struct Crc32Tables {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
-  Crc32Tables() {
-    for (std::uint32_t b = 0; b < 256; ++b) {
-      std::uint32_t c = b;
-      for (int i = 0; i < 8; ++i) c = (c & 1u) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-      t[0][b] = c;
-    }
-    for (std::uint32_t b = 0; b < 256; ++b)
-      for (int k = 1; k < 8; ++k) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFFu];
-  }
-};
+constexpr Crc32Impl kFastestFirst[] = {Crc32Impl::vpclmul, Crc32Impl::pclmul, Crc32Impl::armv8,
+                                       Crc32Impl::portable};
 
-const Crc32Tables& tables() {
-  static const Crc32Tables instance;
-  return instance;
+#if defined(CBK_CRC32_X86)
+bool cpu_has_pclmul() noexcept {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && ((ecx >> 1) & 1u);
+}
+
+// VPCLMULQDQ (leaf 7, ECX bit 10) on top of the AVX-512 subset the kernels use; simd's detection
+// also checks that the OS saves the ZMM state.
+bool cpu_has_vpclmul() noexcept {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return cpu_has_pclmul() && simd::isa_supported(simd::Isa::avx512) &&
+         __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ecx >> 10) & 1u);
+}
+#endif
+
+#if defined(CBK_CRC32_ARMV8)
+bool cpu_has_armv8_crc() noexcept {
+#if defined(__ARM_FEATURE_CRC32) || defined(__APPLE__)
+  return true;
+#elif defined(__linux__)
+  constexpr unsigned long kHwcapCrc32 = 1ul << 7;  // HWCAP_CRC32 in <asm/hwcap.h>
+  return (getauxval(AT_HWCAP) & kHwcapCrc32) != 0;
+#else
+  return false;
+#endif
+}
+#endif
+
+Crc32Impl choose_impl() noexcept {
+  if (const char* forced = std::getenv("CBK_CRC32")) {
+    for (Crc32Impl impl : kFastestFirst)
+      if (std::strcmp(forced, crc32_impl_name(impl)) == 0 && crc32_impl_available(impl)) return impl;
+  }
+  for (Crc32Impl impl : kFastestFirst)
+    if (crc32_impl_available(impl)) return impl;
+  return Crc32Impl::portable;
 }
 
 }  // namespace
 
-std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size) noexcept {
-  const auto& t = tables().t;
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint32_t c = ~crc;
-  while (size >= 8) {
-    // Compose the words byte by byte so the result is independent of host endianness.
-    std::uint32_t lo = static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-    std::uint32_t hi = static_cast<std::uint32_t>(p[4]) | static_cast<std::uint32_t>(p[5]) << 8 |
-         static_cast<std::uint32_t>(p[6]) << 16 | static_cast<std::uint32_t>(p[7]) << 24;
-    lo ^= c;
-    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
-        t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
-    p += 8;
-    size -= 8;
+const char* crc32_impl_name(Crc32Impl impl) noexcept {
+  switch (impl) {
+    case Crc32Impl::portable: return "portable";
+    case Crc32Impl::pclmul: return "pclmul";
+    case Crc32Impl::vpclmul: return "vpclmul";
+    case Crc32Impl::armv8: return "armv8";
   }
-  while (size--) c = (c >> 8) ^ t[0][(c ^ *p++) & 0xFFu];
-  return ~c;
+  return "unknown";
+}
+
+bool crc32_impl_available(Crc32Impl impl) noexcept {
+  switch (impl) {
+    case Crc32Impl::portable: return true;
+#if defined(CBK_CRC32_X86)
+    case Crc32Impl::pclmul: {
+      static const bool has = cpu_has_pclmul();
+      return has;
+    }
+    case Crc32Impl::vpclmul: {
+      static const bool has = cpu_has_vpclmul();
+      return has;
+    }
+#endif
+#if defined(CBK_CRC32_ARMV8)
+    case Crc32Impl::armv8: {
+      static const bool has = cpu_has_armv8_crc();
+      return has;
+    }
+#endif
+    default: return false;
+  }
+}
+
+Crc32Impl crc32_active_impl() noexcept {
+  static const Crc32Impl active = choose_impl();
+  return active;
+}
+
+std::uint32_t crc32_update_with(Crc32Impl impl, std::uint32_t crc, const void* data, std::size_t size) noexcept {
+  if (!crc32_impl_available(impl)) impl = Crc32Impl::portable;
+  switch (impl) {
+#if defined(CBK_CRC32_X86)
+    case Crc32Impl::pclmul: return crc32_detail::pclmul(crc, data, size);
+    case Crc32Impl::vpclmul: return crc32_detail::vpclmul(crc, data, size);
+#endif
+#if defined(CBK_CRC32_ARMV8)
+    case Crc32Impl::armv8: return crc32_detail::armv8(crc, data, size);
+#endif
+    default: return crc32_detail::portable(crc, data, size);
+  }
+}
+
+std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size) noexcept {
+  return crc32_update_with(crc32_active_impl(), crc, data, size);
 }
 
 }  // namespace cbk

@@ -12,17 +12,24 @@ Error load_from_bytes(std::shared_ptr<const FileBytes> bytes, const LoadOptions&
                       std::shared_ptr<const Model>* out) {
   using namespace loader;
   ModelContents contents;
-  if (Error e = verify_structure(bytes->data(), bytes->size(), options.verify_data_checksum, &contents.file); !e.ok())
-    return e;
+  if (Error e = verify_structure(bytes->data(), bytes->size(), &contents.file); !e.ok()) return e;
   contents.file.memory_mapped = bytes->memory_mapped();
+  const std::uint8_t* data_section = bytes->data() + contents.file.data_offset;
+  // The data CRC is checked in verify_data, after the header has been validated; a corrupted data
+  // section still wins over the header's semantic errors, as when the CRC was checked first.
+  auto data_first = [&](Error e) {
+    if (!e.ok() && options.verify_data_checksum)
+      if (Error crc = data_crc_error(data_section, contents.file); !crc.ok()) return crc;
+    return e;
+  };
   std::vector<TensorLocation> locations;
-  if (Error e = convert_header(bytes->data(), &contents, &locations); !e.ok()) return e;
-  if (Error e = validate_architecture(contents.architecture); !e.ok()) return e;
-  if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return e;
-  if (Error e = validate_base_tensors(contents); !e.ok()) return e;
-  if (Error e = validate_codebooks(contents); !e.ok()) return e;
-  bind_tensor_data(locations, bytes->data() + contents.file.data_offset, contents.file.data_offset);
-  if (Error e = validate_values(contents); !e.ok()) return e;
+  if (Error e = convert_header(bytes->data(), &contents, &locations); !e.ok()) return data_first(e);
+  if (Error e = validate_architecture(contents.architecture); !e.ok()) return data_first(e);
+  if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
+  if (Error e = validate_base_tensors(contents); !e.ok()) return data_first(e);
+  if (Error e = validate_codebooks(contents); !e.ok()) return data_first(e);
+  bind_tensor_data(locations, data_section, contents.file.data_offset);
+  if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
   if (Error e = validate_annotations(contents); !e.ok()) return e;
   if (Error e = validate_tokenizer(contents); !e.ok()) return e;
   if (Error e = validate_generation(contents.generation); !e.ok()) return e;

@@ -1,10 +1,12 @@
 // Loading a .cbk model: the single verified entry point.
 //
 // Every load runs, in order: (1) structure — size, file identifier, schema version, the
-// FlatBuffers Verifier with explicit limits, header CRC, data-section placement and CRC; (2)
-// semantics — every tensor range, alignment, dtype and shape, the architecture, codebooks,
-// annotations, tokenizer; (3) preparation of plain views. Nothing reads tensor data before its
-// range has been validated. Any failure returns a specific Status and a message naming the field
+// FlatBuffers Verifier with explicit limits, header CRC, data-section placement; (2) semantics —
+// every tensor range, alignment, dtype and shape, the architecture, codebooks; (3) one pass over
+// the data section in cache-sized chunks: its CRC-32 and, while each chunk is in cache, the
+// values that must be finite (a bad data CRC is still reported ahead of any error of step 2);
+// (4) annotations, tokenizer, generation defaults. Nothing reads tensor data before its range has
+// been validated. Any failure returns a specific Status and a message naming the field
 // and the bad value; no partial model is ever returned.
 //
 // Memory: apart from the file's bytes (mapped, or one aligned copy), loading allocates in

@@ -22,11 +22,11 @@ struct TensorLocation {
   std::uint64_t scales_length = 0;
 };
 
-// Step 1: verifies the header structure and integrity; fills contents->file. Besides the
+// Step 1: verifies the header structure and integrity (not the data CRC: verify_data does that);
+// fills contents->file. Besides the
 // FlatBuffers Verifier it checks that vectors of 8-byte elements (Tensor.shape) are 8-byte aligned,
 // which the Verifier does not (it aligns only their 4-byte length): verify_failed otherwise.
-Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verify_data_crc,
-                       FileFacts* facts);
+Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, FileFacts* facts);
 
 // Converts the verified FlatBuffer header into plain structs; tensor locations are recorded but
 // views are not bound to data. Requires verify_structure() to have succeeded (it also checked the
@@ -44,8 +44,21 @@ Error validate_base_tensors(const ModelContents& contents);
 Error validate_codebooks(const ModelContents& contents);
 Error validate_annotations(const ModelContents& contents);
 Error validate_tokenizer(const ModelContents& contents);
-// After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables).
+// After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables), in
+// this order; validate_values reports the first tensor that has a bad one.
+std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& contents);
+Error check_finite_values(const TensorView& t);
 Error validate_values(const ModelContents& contents);
+
+// Step 3, after binding: one pass over the data section in cache-sized chunks that computes its
+// CRC-32 (when `verify_crc`; sets facts->data_crc_verified) and, while each chunk is in cache,
+// checks the f32/f16 values validate_values checks. Same statuses and messages as
+// data_crc_error() and validate_values(); a CRC mismatch wins over a non-finite value.
+Error verify_data(const ModelContents& contents, const std::uint8_t* data_section, bool verify_crc,
+                  FileFacts* facts);
+// The data CRC alone (checksum_mismatch or OK): reports a corrupted data section ahead of
+// semantic errors in the header, which verify_data would come too late for.
+Error data_crc_error(const std::uint8_t* data_section, const FileFacts& facts);
 Error validate_generation(const GenerationDefaults& generation);
 
 }  // namespace cbk::loader

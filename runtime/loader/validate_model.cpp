@@ -106,17 +106,6 @@ std::int64_t first_non_finite(const TensorView& t) {
   return -1;
 }
 
-Error check_finite(const TensorView& t) {
-  if (std::int64_t i = first_non_finite(t); i >= 0)
-    return Error(Status::non_finite_value, "tensor '" + t.name + "' element " + std::to_string(i) + " is NaN or infinite");
-  if (t.dtype == DType::int8)
-    for (std::uint64_t r = 0; r < t.rows(); ++r)
-      if (!std::isfinite(t.scales[r]) || t.scales[r] == 0.0f)
-        return Error(Status::non_finite_value, "tensor '" + t.name + "' row " + std::to_string(r) +
-                                                   " has int8 scale " + std::to_string(t.scales[r]) +
-                                                   " (must be finite and non-zero)");
-  return Error();
-}
 
 }  // namespace
 
@@ -240,15 +229,33 @@ Error validate_codebooks(const ModelContents& c) {
   return Error();
 }
 
-Error validate_values(const ModelContents& c) {
+Error check_finite_values(const TensorView& t) {
+  if (std::int64_t i = first_non_finite(t); i >= 0)
+    return Error(Status::non_finite_value, "tensor '" + t.name + "' element " + std::to_string(i) + " is NaN or infinite");
+  if (t.dtype == DType::int8)
+    for (std::uint64_t r = 0; r < t.rows(); ++r)
+      if (!std::isfinite(t.scales[r]) || t.scales[r] == 0.0f)
+        return Error(Status::non_finite_value, "tensor '" + t.name + "' row " + std::to_string(r) +
+                                                   " has int8 scale " + std::to_string(t.scales[r]) +
+                                                   " (must be finite and non-zero)");
+  return Error();
+}
+
+std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& c) {
+  std::vector<const TensorView*> out;
   for (const TensorView& t : c.tensors)
     if (t.name.find("norm") != std::string::npos || t.name.find(".ln") != std::string::npos || t.dtype == DType::int8)
-      if (Error e = check_finite(t); !e.ok()) return e;
+      out.push_back(&t);
   for (const Codebook& cb : c.codebooks)
     for (const CodebookGroup& g : cb.group_data)
       for (const TensorView* t : {&g.ln_weight, &g.ln_bias, &g.codes, &g.exact_codes})
-        if (t->data != nullptr)
-          if (Error e = check_finite(*t); !e.ok()) return e;
+        if (t != &g.exact_codes || g.has_exact_codes()) out.push_back(t);
+  return out;
+}
+
+Error validate_values(const ModelContents& c) {
+  for (const TensorView* t : tensors_needing_finite_values(c))
+    if (Error e = check_finite_values(*t); !e.ok()) return e;
   return Error();
 }
 

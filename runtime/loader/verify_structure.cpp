@@ -95,8 +95,7 @@ Error check_vector_alignment(const std::uint8_t* bytes, const fb::Model* model) 
 
 }  // namespace
 
-Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verify_data_crc,
-                       FileFacts* facts) {
+Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, FileFacts* facts) {
   facts->file_size = size;
   if (size < kSizePrefix + kMinHeader)
     return Error(Status::truncated, "file is " + std::to_string(size) +
@@ -172,14 +171,6 @@ Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, bool verif
     return Error(Status::bad_data_section, std::to_string(size - expected_offset - model->data_size()) +
                                                " unexpected bytes follow the data section");
   facts->data_crc32 = model->data_crc32();
-  if (verify_data_crc) {
-    std::uint32_t data_crc = crc32_update(0, bytes + expected_offset, static_cast<std::size_t>(model->data_size()));
-    if (data_crc != model->data_crc32())
-      return Error(Status::checksum_mismatch, "data section CRC-32 is " + std::to_string(data_crc) +
-                                                  " but the header says " + std::to_string(model->data_crc32()) +
-                                                  ": tensor data is corrupted");
-    facts->data_crc_verified = true;
-  }
   return Error();
 }
 

@@ -14,8 +14,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
-from cbkfile import TensorSpec, crc32  # noqa: E402
-from cbkfile.random_model import fixture_model  # noqa: E402
+from cbkfile import CbkWriter, TensorSpec, crc32  # noqa: E402
+from cbkfile.random_model import fixture_model, random_base, random_codebook  # noqa: E402
 
 FAMILIES = ("gpt_neox", "gpt2", "gpt_neo")
 
@@ -258,6 +258,17 @@ def byte_cases(good: bytes):
     ]
 
 
+def large_codes_model():
+    """Code tables spanning several of the loader's 256 KiB data chunks: f32 12000 x 32 (1.5 MB)
+    and f16 20000 x 32 (1.3 MB), for planting non-finite values at chunk boundaries."""
+    rng = np.random.default_rng(11)
+    w = CbkWriter()
+    random_base(w, "gpt_neox", rng, 64, 32, 2, 4, 64, 16)
+    random_codebook(w, rng, 0, "mlp", 32, 1, 12000, 2)
+    random_codebook(w, rng, 1, "mlp", 32, 1, 20000, 3, dtype="f16")
+    return w
+
+
 def main(out_dir):
     os.makedirs(os.path.join(out_dir, "corrupt"), exist_ok=True)
     fixtures = [(family, fixture_model(family, seed=FAMILIES.index(family) + 1)) for family in FAMILIES]
@@ -290,6 +301,8 @@ def main(out_dir):
         manifest.append((name, status))
     with open(os.path.join(out_dir, "corrupt", "manifest.txt"), "w") as f:
         f.writelines("%s %s\n" % m for m in manifest)
+    with open(os.path.join(out_dir, "large_codes.cbk"), "wb") as f:
+        f.write(large_codes_model().to_bytes())
     print("wrote %d fixtures and %d corrupt files to %s" % (len(fixtures), len(manifest), out_dir))
 
 
