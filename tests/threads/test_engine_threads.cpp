@@ -167,7 +167,7 @@ TEST_CASE("1, 2 and 3 threads give bit-identical logits, codes and tokens", "[th
   }
 }
 
-TEST_CASE("n_threads 0 means one thread; above the limit is refused", "[threads][engine]") {
+TEST_CASE("n_threads 0 means one thread, each worker adds scratch, above the limit is refused", "[threads][engine]") {
   const auto pm = prepared("steering");
   cbk::SessionOptions opt;
   opt.n_threads = 0;
