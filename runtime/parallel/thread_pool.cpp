@@ -7,6 +7,14 @@ namespace {
 
 constexpr std::uint64_t kIndexMask = 0xffffffffu;
 
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 std::uint64_t pack(std::uint32_t generation, std::uint64_t index) noexcept {
   return (std::uint64_t{generation} << 32) | index;
 }
@@ -60,10 +68,9 @@ void ThreadPool::dispatch(std::size_t n_tasks, TaskFn fn, void* ctx) noexcept {
   }
   wake_.notify_all();
   work(job, 0);
-  // The caller has run out of tasks; wait for the workers' last ones (briefly spinning first:
-  // the tail of a job is usually short).
-  for (int spin = 0; spin < 2000 && remaining_.load(std::memory_order_acquire) != 0; ++spin)
-    std::this_thread::yield();
+  // The caller has run out of tasks; wait for the workers' last ones (spinning a few microseconds
+  // first: the tail of a job is usually short, and sleeping costs a wake-up).
+  for (int spin = 0; spin < 4096 && remaining_.load(std::memory_order_acquire) != 0; ++spin) cpu_relax();
   if (remaining_.load(std::memory_order_acquire) != 0) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });

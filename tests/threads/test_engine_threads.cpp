@@ -18,6 +18,7 @@
 #include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/session.hpp"
 #include "runtime/loader/load_model.hpp"
+#include "runtime/parallel/thread_pool.hpp"
 
 namespace {
 
@@ -189,4 +190,45 @@ TEST_CASE("n_threads 0 means one thread, each worker adds scratch, above the lim
   CHECK(e.status == cbk::Status::invalid_argument);
   CHECK(e.message.find("n_threads 100000") != std::string::npos);
   CHECK(s == nullptr);
+}
+
+TEST_CASE("the pool runs every task of every job exactly once", "[threads][pool]") {
+  for (unsigned threads : {1u, 2u, 3u, 5u}) {
+    cbk::parallel::ThreadPool pool(threads);
+    CHECK(pool.threads() == threads);
+    std::vector<int> runs(64);
+    std::size_t expected_total = 0;
+    // Many short jobs back to back: a worker that wakes late must not take a task of a newer job.
+    for (std::size_t job = 0; job < 3000; ++job) {
+      const std::size_t n = 1 + (job * 7) % 64;
+      std::vector<int> seen(n, 0);
+      auto body = [&](std::size_t task, unsigned worker) {
+        ++seen[task];  // each task index is run once, so no two threads write the same slot
+        if (worker >= threads) seen[task] = 100;
+      };
+      pool.run(n, body);
+      for (std::size_t t = 0; t < n; ++t) runs[t] += seen[t];
+      expected_total += n;
+    }
+    std::size_t total = 0;
+    for (int r : runs) total += static_cast<std::size_t>(r);
+    INFO(threads << " threads");
+    CHECK(total == expected_total);  // a task run twice, or by a worker index out of range, adds more
+  }
+}
+
+TEST_CASE("split_range cuts contiguous aligned chunks", "[threads][pool]") {
+  using cbk::parallel::split_range;
+  const auto s = split_range(1000, 64, 8, 16);
+  CHECK(s.tasks == 8);
+  CHECK(s.per_task == 128);  // ceil(1000 / 8) = 125, rounded up to a multiple of 16
+  CHECK(s.begin(7) == 896);
+  CHECK(s.end(7) == 1000);
+  CHECK(split_range(100, 64, 8).tasks == 1);   // too small for two chunks of 64
+  CHECK(split_range(128, 64, 8).tasks == 2);
+  CHECK(split_range(5, 1, 8).tasks == 5);
+  CHECK(split_range(0, 1, 8).tasks == 0);
+  const auto odd = split_range(10, 1, 4);      // 3 + 3 + 3 + 1
+  CHECK(odd.tasks == 4);
+  CHECK(odd.end(3) - odd.begin(3) == 1);
 }
