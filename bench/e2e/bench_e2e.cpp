@@ -7,12 +7,15 @@
 //   CBK_E2E_MODEL=path/to/pythia70m-cb.cbk ./bench_e2e [--benchmark_filter=...]
 //   CBK_E2E_MODEL=... ./bench_e2e --compare-threads N [--reps R]
 // The second form times 1 thread and N threads in alternation (R repetitions of each, default 5)
-// and prints their median tokens/s and the ratio, prefill and decode, codebooks on.
+// and prints their median tokens/s and the ratio, prefill and decode, codebooks on, with the
+// process CPU time per token (all threads): on a machine shared with other work the wall-time
+// ratio shows the cores the run got, the CPU time what the threads cost.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -106,6 +109,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Process CPU time (all threads).
+double cpu_seconds_since(std::clock_t c0) {
+  return static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t m = v.size() / 2;
@@ -118,31 +126,38 @@ int compare_threads(std::uint32_t threads, int reps) {
   const auto ids = prompt(prefill_tokens);
   const std::uint32_t counts[2] = {1, threads};
   std::unique_ptr<cbk::Session> sessions[2] = {session(codebooks, 64, 1), session(codebooks, 64, threads)};
-  std::vector<double> prefill_tps[2], decode_tps[2];
+  std::vector<double> prefill_tps[2], decode_tps[2], prefill_cpu[2], decode_cpu[2];  // cpu: s/token
   for (int r = 0; r < reps; ++r) {
     for (int i = 0; i < 2; ++i) {
       cbk::Session& s = *sessions[i];
       s.reset();
       auto t0 = std::chrono::steady_clock::now();
+      std::clock_t c0 = std::clock();
       if (!s.prefill(ids.data(), prefill_tokens).ok()) return 1;
       prefill_tps[i].push_back(static_cast<double>(prefill_tokens) / seconds_since(t0));
+      prefill_cpu[i].push_back(cpu_seconds_since(c0) / static_cast<double>(prefill_tokens));
       s.reset();
       if (!s.prefill(ids.data(), decode_prompt).ok()) return 1;
       t0 = std::chrono::steady_clock::now();
+      c0 = std::clock();
       for (std::size_t k = 0; k < decode_steps; ++k)
         if (!s.decode(ids[decode_prompt + k]).ok()) return 1;
       decode_tps[i].push_back(static_cast<double>(decode_steps) / seconds_since(t0));
+      decode_cpu[i].push_back(cpu_seconds_since(c0) / static_cast<double>(decode_steps));
       std::fprintf(stderr, "rep %d, %u threads: prefill %.2f tok/s, decode %.2f tok/s\n", r, counts[i],
                    prefill_tps[i].back(), decode_tps[i].back());
     }
   }
   std::printf("isa %s, %d repetitions, prefill %zu tokens (chunks of 64), decode %zu tokens after %zu\n",
               cbk::simd::isa_name(model()->kernels().isa), reps, prefill_tokens, decode_steps, decode_prompt);
-  std::printf("| phase | 1 thread, tokens/s | %u threads, tokens/s | ratio |\n|---|---|---|---|\n", threads);
+  std::printf("| phase | 1 thread, tokens/s | %u threads, tokens/s | ratio | CPU ms/token, 1 thread | CPU ms/token, "
+              "%u threads |\n|---|---|---|---|---|---|\n", threads, threads);
   const double p1 = median(prefill_tps[0]), pn = median(prefill_tps[1]);
   const double d1 = median(decode_tps[0]), dn = median(decode_tps[1]);
-  std::printf("| prefill | %.2f | %.2f | %.2f |\n", p1, pn, pn / p1);
-  std::printf("| decode | %.2f | %.2f | %.2f |\n", d1, dn, dn / d1);
+  std::printf("| prefill | %.2f | %.2f | %.2f | %.2f | %.2f |\n", p1, pn, pn / p1, 1e3 * median(prefill_cpu[0]),
+              1e3 * median(prefill_cpu[1]));
+  std::printf("| decode | %.2f | %.2f | %.2f | %.2f | %.2f |\n", d1, dn, dn / d1, 1e3 * median(decode_cpu[0]),
+              1e3 * median(decode_cpu[1]));
   return 0;
 }
 
