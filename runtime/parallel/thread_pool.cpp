@@ -70,7 +70,7 @@ void ThreadPool::dispatch(std::size_t n_tasks, TaskFn fn, void* ctx) noexcept {
   work(job, 0);
   // The caller has run out of tasks; wait for the workers' last ones (spinning a few microseconds
   // first: the tail of a job is usually short, and sleeping costs a wake-up).
-  for (int spin = 0; spin < 4096 && remaining_.load(std::memory_order_acquire) != 0; ++spin) cpu_relax();
+  for (int spin = 0; spin < 256 && remaining_.load(std::memory_order_acquire) != 0; ++spin) cpu_relax();
   if (remaining_.load(std::memory_order_acquire) != 0) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
