@@ -41,6 +41,7 @@ cbk::SessionOptions session_options(const cbk_session_params& p) {
   options.cancel = p.cancel;  // asked by the engine before every prefill chunk
   options.cancel_user_data = p.cancel_user_data;
   options.max_memory_bytes = p.max_memory_bytes;
+  options.n_threads = p.n_threads;
   return options;
 }
 
@@ -58,6 +59,7 @@ cbk_session_params cbk_session_default_params(void) {
   p.cancel = nullptr;
   p.cancel_user_data = nullptr;
   p.max_memory_bytes = 0;
+  p.n_threads = 1;
   return p;
 }
 

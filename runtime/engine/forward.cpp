@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/engine/parallel_ops.hpp"
 #include "runtime/engine/session_state.hpp"
 
 namespace cbk::engine_detail {
@@ -43,6 +44,10 @@ struct Chunk {
       kern.f32_layernorm(in + r * d, w, b, d, a.norm_eps, out + r * d);
   }
 
+  void linear(const PreparedLinear& lin, const float* in, std::size_t in_width, float* out, std::size_t out_width) {
+    parallel_linear(st, lin, in, n, in_width, out, out_width);
+  }
+
   void add(const float* x, const float* y, float* out, std::size_t width) {
     kern.f32_add(x, y, out, n * width);
   }
@@ -63,7 +68,7 @@ struct Chunk {
   void attention(std::size_t layer, const PreparedLayer& L) {
     const std::size_t hd = a.head_dim, heads = a.n_heads, w3 = 3 * d;
     float* qkv = st.qkv.data();
-    L.qkv.gemm(L.qkv.w, L.qkv.bias, st.ln_out.data(), n, d, qkv, w3);
+    linear(L.qkv, st.ln_out.data(), d, qkv, w3);
     codebook(layer, L, CodebookSite::qkv, qkv, w3);
 
     float* k_cache = st.k_cache.data() + layer * st.capacity * d;
@@ -90,10 +95,9 @@ struct Chunk {
     shape.kv_stride = d;
     shape.scale = L.attention_scale;
     shape.window = L.window;
-    kern.f32_attention_prefill(shape, st.q.data(), n, d, k_cache, v_cache, p0,
-                               st.attention_scratch.data(), st.z.data(), d);
+    parallel_attention(st, shape, st.q.data(), n, d, k_cache, v_cache, p0, st.z.data(), d);
     codebook(layer, L, CodebookSite::attn_preproj, st.z.data(), d);
-    L.out.gemm(L.out.w, L.out.bias, st.z.data(), n, d, st.attn_out.data(), d);
+    linear(L.out, st.z.data(), d, st.attn_out.data(), d);
     codebook(layer, L, CodebookSite::attn, st.attn_out.data(), d);
   }
 
@@ -101,14 +105,14 @@ struct Chunk {
   void mlp(std::size_t layer, const PreparedLayer& L) {
     const std::size_t m = a.d_mlp;
     float* mid = st.mid.data();
-    L.up.gemm(L.up.w, L.up.bias, st.mlp_in.data(), n, d, mid, m);
+    linear(L.up, st.mlp_in.data(), d, mid, m);
     switch (a.activation) {
-      case Activation::gelu: kern.f32_gelu_erf(mid, mid, n * m); break;
-      case Activation::gelu_new: kern.f32_gelu_tanh(mid, mid, n * m); break;
-      case Activation::relu: kern.f32_relu(mid, mid, n * m); break;
+      case Activation::gelu: parallel_unary(st, kern.f32_gelu_erf, mid, n * m); break;
+      case Activation::gelu_new: parallel_unary(st, kern.f32_gelu_tanh, mid, n * m); break;
+      case Activation::relu: parallel_unary(st, kern.f32_relu, mid, n * m); break;
     }
     codebook(layer, L, CodebookSite::mlp_mid, mid, m);
-    L.down.gemm(L.down.w, L.down.bias, mid, n, m, st.mlp_out.data(), d);
+    linear(L.down, mid, m, st.mlp_out.data(), d);
     codebook(layer, L, CodebookSite::mlp, st.mlp_out.data(), d);
   }
 
@@ -145,19 +149,20 @@ struct Chunk {
     float* row = st.final_row.data();
     if (all_logits != nullptr) {
       layer_norm(st.x.data(), pm.final_norm_weight(), pm.final_norm_bias(), st.ln_out.data());
-      pm.lm_head().gemm(pm.lm_head().w, nullptr, st.ln_out.data(), n, d, all_logits, vocab);
+      parallel_linear(st, pm.lm_head(), st.ln_out.data(), n, d, all_logits, vocab);
       std::memcpy(st.logits.data(), all_logits + (n - 1) * vocab, vocab * sizeof(float));
     } else {
       kern.f32_layernorm(st.x.data() + (n - 1) * d, pm.final_norm_weight(), pm.final_norm_bias(),
                          d, a.norm_eps, row);
-      pm.lm_head().gemv(pm.lm_head().w, nullptr, row, st.logits.data());
+      parallel_linear(st, pm.lm_head(), row, 1, d, st.logits.data(), vocab, /*use_gemv=*/true);
     }
   }
 };
 
 }  // namespace
 
-SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace) noexcept {
+SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace,
+                          std::size_t workers) noexcept {
   const Architecture& a = pm.arch();
   const std::uint64_t d = a.d_model, c = chunk, cap = capacity, vocab = a.vocab_size;
   const std::uint64_t max_k = std::max<std::size_t>(pm.max_k(), 1);
@@ -172,6 +177,12 @@ SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::si
               groups * sizeof(GroupSteering) +
               pm.codebooks().size() * (sizeof(std::vector<GroupSteering>) + 1) +  // + steered flags
               SelectionScratch::bytes(max_k, 0);
+  // Each extra worker: its own codebook rows, top-k lists, attention scores and selection scratch.
+  if (workers > 1)
+    m.scratch += (workers - 1) * (sizeof(WorkerScratch) +
+                                  (c * std::max<std::size_t>(pm.max_group_dim(), 1) + cap) * sizeof(float) +
+                                  c * max_k * (sizeof(std::int32_t) + sizeof(float)) +
+                                  SelectionScratch::bytes(max_k, 0));
   if (trace) {
     m.scratch += pm.codebooks().size() * sizeof(TraceBook);
     for (const PreparedCodebook& cb : pm.codebooks())
@@ -214,7 +225,21 @@ void allocate_state(SessionState& st) {
     }
     clear_trace(st);
   }
-  st.memory_bytes = plan_memory(pm, cap, c, st.trace).total();
+  for (WorkerScratch& w : st.helpers) {
+    resize(w.x_hat, c * std::max<std::size_t>(pm.max_group_dim(), 1));
+    w.top_ids.assign(c * std::max<std::size_t>(pm.max_k(), 1), -1);
+    resize(w.top_scores, c * std::max<std::size_t>(pm.max_k(), 1));
+    resize(w.attention_scratch, cap);
+    w.selection.reserve(std::max<std::size_t>(pm.max_k(), 1), 0);
+  }
+  st.memory_bytes = plan_memory(pm, cap, c, st.trace, st.helpers.size() + 1).total();
+}
+
+WorkerBuffers worker_buffers(SessionState& st, unsigned worker) noexcept {
+  if (worker == 0)
+    return {st.x_hat.data(), st.top_ids.data(), st.top_scores.data(), st.attention_scratch.data(), &st.selection};
+  WorkerScratch& w = st.helpers[worker - 1];
+  return {w.x_hat.data(), w.top_ids.data(), w.top_scores.data(), w.attention_scratch.data(), &w.selection};
 }
 
 void run_chunk(SessionState& st, const std::int32_t* ids, std::size_t n, std::size_t p0,

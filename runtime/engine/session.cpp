@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "runtime/engine/session_state.hpp"
@@ -31,6 +32,9 @@ Error check_ids(const std::int32_t* ids, std::size_t n, std::uint32_t vocab) {
 Error check_options(const PreparedModel& model, const SessionOptions& options, std::size_t* capacity,
                     std::size_t* chunk) {
   if (options.prefill_chunk == 0) return Error(Status::invalid_argument, "prefill_chunk must be at least 1");
+  if (options.n_threads > parallel::kMaxThreads)
+    return Error(Status::invalid_argument, "n_threads " + std::to_string(options.n_threads) + " exceeds the limit of " +
+                                               std::to_string(parallel::kMaxThreads));
   const std::uint32_t max_pos = model.arch().max_positions;
   if (options.max_context > max_pos)
     return Error(Status::out_of_range, "max_context " + std::to_string(options.max_context) +
@@ -38,6 +42,12 @@ Error check_options(const PreparedModel& model, const SessionOptions& options, s
   *capacity = options.max_context == 0 ? max_pos : options.max_context;
   *chunk = std::min<std::size_t>(options.prefill_chunk, *capacity);
   return Error();
+}
+
+// Threads that get scratch: n_threads where this build has threads, else 1.
+std::size_t worker_count(const SessionOptions& options) {
+  if (CBK_PARALLEL_INLINE_ONLY || options.n_threads <= 1) return 1;
+  return options.n_threads;
 }
 
 std::string memory_breakdown(const SessionMemory& m) {
@@ -56,7 +66,7 @@ Error Session::estimate_memory(const PreparedModel& model, const SessionOptions&
   try {
     std::size_t capacity = 0, chunk = 0;
     if (Error e = check_options(model, options, &capacity, &chunk); !e.ok()) return e;
-    *out = engine_detail::plan_memory(model, capacity, chunk, options.trace);
+    *out = engine_detail::plan_memory(model, capacity, chunk, options.trace, worker_count(options));
     return Error();
   } catch (const std::bad_alloc&) {
     return out_of_memory("Session::estimate_memory");
@@ -70,7 +80,7 @@ Error Session::create(std::shared_ptr<const PreparedModel> model, const SessionO
   try {
     std::size_t capacity = 0, chunk = 0;
     if (Error e = check_options(*model, options, &capacity, &chunk); !e.ok()) return e;
-    need = engine_detail::plan_memory(*model, capacity, chunk, options.trace);
+    need = engine_detail::plan_memory(*model, capacity, chunk, options.trace, worker_count(options));
     if (options.max_memory_bytes != 0 && need.total() > options.max_memory_bytes)
       return Error(Status::out_of_memory, "Session::create: the session needs " + memory_breakdown(need) +
                                               " but max_memory_bytes allows " + std::to_string(options.max_memory_bytes) +
@@ -89,7 +99,17 @@ Error Session::create(std::shared_ptr<const PreparedModel> model, const SessionO
     st->chunk = chunk;
     st->trace = options.trace;
     st->rng.reseed(options.seed);
+    st->split_small_work = options.split_small_work;
+    st->helpers.resize(worker_count(options) - 1);
     engine_detail::allocate_state(*st);
+    if (st->helpers.size() > 0) {
+      try {
+        st->pool = std::make_unique<parallel::ThreadPool>(options.n_threads);
+      } catch (const std::system_error& e) {
+        return Error(Status::out_of_memory, "Session::create: could not start " + std::to_string(st->helpers.size()) +
+                                                " worker threads (" + e.what() + "); lower n_threads");
+      }
+    }
     out->reset(new Session(std::move(st)));
     return Error();
   } catch (const std::bad_alloc&) {

@@ -16,7 +16,8 @@
 // created never runs out of memory later. set_steering allocates (append forces widen the trace;
 // keep-mode disables need per-code scratch), under the same cap.
 //
-// Thread-safety: a Session is single-threaded (one caller at a time); different Sessions on one
+// Thread-safety: a Session is single-threaded (one caller at a time; with n_threads > 1 it uses its
+// own worker threads inside prefill/decode); different Sessions on one
 // PreparedModel may run concurrently. No function throws; allocation failures are reported as
 // Status::out_of_memory. Pointers returned by trace_ids/trace_scores/logits stay valid until the
 // next non-const call.
@@ -52,6 +53,15 @@ struct SessionOptions {
   // growth included); 0 = no cap. A create() or set_steering() that would exceed it fails with
   // Status::out_of_memory before allocating.
   std::uint64_t max_memory_bytes = 0;
+  // Threads for one forward pass: the caller's plus n_threads - 1 workers the session starts at
+  // creation and joins when it is destroyed (0 or 1: the caller's only; at most
+  // parallel::kMaxThreads). GEMMs/GEMVs (the LM head included), codebook searches and prefill
+  // attention are split over them; results are bit-identical for any count. Builds without threads
+  // (WebAssembly without pthreads) run on the caller whatever the count.
+  std::uint32_t n_threads = 1;
+  // For tests: split every operation over the threads however small (normally operations too small
+  // to gain from threads stay on the caller). Results are the same either way.
+  bool split_small_work = false;
 };
 
 // Bytes of a session's buffers by kind (what create() allocates, besides small fixed objects).
@@ -87,9 +97,10 @@ std::size_t site_width(const Architecture& arch, CodebookSite site) noexcept;
 
 class Session {
  public:
-  // Errors: invalid_argument (null model/out, prefill_chunk 0), out_of_range (max_context above
-  // the model's max_positions), out_of_memory (over options.max_memory_bytes, with the needed and
-  // allowed bytes in the message, or an allocation failed).
+  // Errors: invalid_argument (null model/out, prefill_chunk 0, n_threads above
+  // parallel::kMaxThreads), out_of_range (max_context above the model's max_positions),
+  // out_of_memory (over options.max_memory_bytes, with the needed and allowed bytes in the message,
+  // or an allocation failed, or the system refused to start a worker thread).
   static Error create(std::shared_ptr<const PreparedModel> model, const SessionOptions& options,
                       std::unique_ptr<Session>* out) noexcept;
 

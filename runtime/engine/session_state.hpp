@@ -11,6 +11,7 @@
 #include "runtime/engine/sampler.hpp"
 #include "runtime/engine/session.hpp"
 #include "runtime/engine/steering.hpp"
+#include "runtime/parallel/thread_pool.hpp"
 
 namespace cbk::engine_detail {
 
@@ -19,6 +20,25 @@ struct TraceBook {
   std::size_t slots = 0;
   std::vector<std::int32_t> ids;
   std::vector<float> scores;
+};
+
+// The scratch one pool worker needs besides the shared chunk buffers (worker 0, the calling
+// thread, uses SessionState's own x_hat / top_ids / top_scores / attention_scratch / selection).
+struct WorkerScratch {
+  std::vector<float> x_hat;
+  std::vector<std::int32_t> top_ids;
+  std::vector<float> top_scores;
+  std::vector<float> attention_scratch;
+  SelectionScratch selection;
+};
+
+// Pointers to one worker's scratch.
+struct WorkerBuffers {
+  float* x_hat;
+  std::int32_t* top_ids;
+  float* top_scores;
+  float* attention_scratch;
+  SelectionScratch* selection;
 };
 
 struct SessionState {
@@ -59,6 +79,11 @@ struct SessionState {
 
   std::vector<ActivationCapture> captures;  // empty = off (the common case)
 
+  // Threads (SessionOptions::n_threads): null for one thread. helpers[w - 1] is worker w's scratch.
+  std::unique_ptr<parallel::ThreadPool> pool;
+  std::vector<WorkerScratch> helpers;
+  bool split_small_work = false;
+
   // plan_memory() at creation, plus what steering has grown since (trace slots, selection scratch);
   // options.max_memory_bytes caps it.
   std::uint64_t memory_bytes = 0;
@@ -67,15 +92,20 @@ struct SessionState {
 // The session's buffers, computed from the model and the options before anything is allocated
 // (64-bit arithmetic: the loader's caps on widths, layers, positions and codes keep every product
 // far below 2^64). allocate_state() allocates exactly the buffers counted here.
-SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace) noexcept;
+// `workers` threads each get their own codebook and attention scratch.
+SessionMemory plan_memory(const PreparedModel& pm, std::size_t capacity, std::size_t chunk, bool trace,
+                          std::size_t workers) noexcept;
+
+// Worker w's scratch (w < the pool's threads).
+WorkerBuffers worker_buffers(SessionState& st, unsigned worker) noexcept;
 
 // Trace entries (ids, and as many scores) of one codebook: groups x capacity x slots.
 inline std::uint64_t trace_entries(const PreparedCodebook& cb, std::size_t capacity, std::size_t slots) noexcept {
   return std::uint64_t{cb.groups} * capacity * slots;
 }
 
-// Allocates every buffer plan_memory() counts (throws std::bad_alloc). The caller has checked that
-// the plan fits the address space.
+// Allocates every buffer plan_memory() counts (throws std::bad_alloc) for st.helpers.size() + 1
+// workers. The caller has checked that the plan fits the address space.
 void allocate_state(SessionState& st);
 
 // Runs tokens ids[0..n) at positions p0.. (n <= chunk); leaves the last token's logits in

@@ -137,8 +137,9 @@ void restride(TraceBook& t, std::size_t slots, std::size_t rows) {
 std::uint64_t memory_with(const SessionState& st, const std::vector<std::size_t>& slots_needed,
                           std::uint64_t selection_bytes) {
   const PreparedModel& pm = *st.pm;
-  std::uint64_t total = plan_memory(pm, st.capacity, st.chunk, st.trace).total() -
-                        SelectionScratch::bytes(std::max<std::size_t>(pm.max_k(), 1), 0) + selection_bytes;
+  const std::size_t workers = st.helpers.size() + 1;  // each has its own selection scratch
+  std::uint64_t total = plan_memory(pm, st.capacity, st.chunk, st.trace, workers).total() +
+                        workers * (selection_bytes - SelectionScratch::bytes(std::max<std::size_t>(pm.max_k(), 1), 0));
   if (st.trace)
     for (std::size_t i = 0; i < slots_needed.size(); ++i) {
       const PreparedCodebook& cb = pm.codebooks()[i];
@@ -197,6 +198,8 @@ Error install_steering(SessionState& st, const Steering& steering) {
                      "max_memory_bytes allows " + std::to_string(st.options.max_memory_bytes));
   SelectionScratch selection;
   selection.reserve(max_slots, std::max(max_codes, keep_codes));
+  std::vector<SelectionScratch> helper_selection(st.helpers.size());  // reserve(): copies drop capacity
+  for (SelectionScratch& h : helper_selection) h.reserve(max_slots, std::max(max_codes, keep_codes));
   if (st.trace)
     for (std::size_t i = 0; i < groups.size(); ++i)
       restride(st.traces[i], slots_needed[i], std::size_t{pm.codebooks()[i].groups} * st.capacity);
@@ -205,6 +208,7 @@ Error install_steering(SessionState& st, const Steering& steering) {
   st.group_steering = std::move(groups);
   st.codebook_steered = std::move(steered);
   st.selection = std::move(selection);
+  for (std::size_t w = 0; w < st.helpers.size(); ++w) st.helpers[w].selection = std::move(helper_selection[w]);
   st.memory_bytes = need;
   return Error();
 }

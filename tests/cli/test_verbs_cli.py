@@ -134,6 +134,30 @@ class Bench(unittest.TestCase):
         self.assertGreater(b["decode_tokens_per_second"], 0)
 
 
+class Threads(unittest.TestCase):
+    def test_every_verb_gives_the_same_output_on_three_threads(self):
+        path = write_tmp(CORPUS)
+        # Sampled tokens and every token's codes (the JSON output carries both).
+        g = run_json("generate", MODEL, "-p", CORPUS, "-n", "6", "--seed", "3")
+        self.assertEqual(run_json("generate", MODEL, "-p", CORPUS, "-n", "6", "--seed", "3", "--threads", "3"), g)
+        self.assertEqual(run_json("eval", MODEL, path, "--context", "8", "--threads", "3"),
+                         run_json("eval", MODEL, path, "--context", "8"))
+        self.assertEqual(run_json("search", MODEL, "c(a)t", path, "--threads", "2"),
+                         run_json("search", MODEL, "c(a)t", path))
+        b = run_json("bench", MODEL, "--runs", "1", "--threads", "2")
+        self.assertEqual(b["threads"], 2)
+        self.assertGreater(b["decode_tokens_per_second"], 0)
+
+    def test_bad_counts_are_usage_errors(self):
+        path = write_tmp(CORPUS)
+        for args in (["generate", MODEL, "-p", "a", "--threads", "0"], ["eval", MODEL, path, "--threads", "257"],
+                     ["codes", MODEL, path, "--threads", "x"], ["bench", MODEL, "--threads"],
+                     ["search", MODEL, "a", path, "--threads", "-1"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, "%r: %d %s" % (args, r.returncode, r.stderr))
+            self.assertIn("--threads needs an integer in [1, 256]", r.stderr)
+
+
 class UsageErrors(unittest.TestCase):
     def test_exit_codes(self):
         path = write_tmp(CORPUS)

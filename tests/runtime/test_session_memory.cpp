@@ -82,6 +82,23 @@ TEST_CASE("create allocates what the estimate says", "[engine][memory]") {
   for (int i = 0; i < 20; ++i) REQUIRE(s->decode(prompt[static_cast<std::size_t>(i)]).ok());
   CHECK(heap_in_use() == after_create);
 }
+
+TEST_CASE("with worker threads, prefill and decode allocate nothing either", "[engine][memory][threads]") {
+  if (cbk::test::kSanitizerBuild) return;
+  auto pm = tokfsm();
+  cbk::SessionOptions opt;
+  opt.trace = true;
+  opt.n_threads = 3;
+  opt.split_small_work = true;  // every operation goes through the pool
+  opt.prefill_chunk = 8;
+  std::unique_ptr<cbk::Session> s;
+  REQUIRE(cbk::Session::create(pm, opt, &s).ok());
+  const auto prompt = cbk::test::test_prompt(20, pm->arch().vocab_size);
+  const std::uint64_t after_create = heap_in_use();
+  REQUIRE(s->prefill(prompt.data(), prompt.size()).ok());
+  for (int i = 0; i < 20; ++i) REQUIRE(s->decode(prompt[static_cast<std::size_t>(i)]).ok());
+  CHECK(heap_in_use() == after_create);
+}
 #endif
 
 TEST_CASE("max_memory_bytes refuses a session before allocating it", "[engine][memory]") {

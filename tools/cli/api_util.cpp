@@ -98,6 +98,13 @@ bool parse_number(const std::string& s, double* out) {
   return !s.empty() && end == s.c_str() + s.size();
 }
 
+bool parse_threads(const std::string& s, std::uint32_t* out) {
+  long long v = 0;
+  if (!parse_count(s, 1, 256, &v)) return false;
+  *out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
 bool parse_count(const std::string& s, long long low, long long high, long long* out) {
   if (s.empty()) return false;
   char* end = nullptr;

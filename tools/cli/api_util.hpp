@@ -46,6 +46,9 @@ cbk_status detokenize(const cbk_model* model, const std::vector<std::int32_t>& i
 
 bool parse_number(const std::string& s, double* out);
 bool parse_count(const std::string& s, long long low, long long high, long long* out);
+// --threads N: threads per session (cbk_session_params.n_threads), 1..256.
+inline constexpr const char* kThreadsError = "--threads needs an integer in [1, 256]";
+bool parse_threads(const std::string& s, std::uint32_t* out);
 // "10,3,4" or any whitespace/comma separated list of integer ids.
 bool parse_ids(const std::string& s, std::vector<std::int32_t>* out);
 

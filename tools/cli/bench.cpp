@@ -13,10 +13,11 @@ namespace cbk::cli {
 namespace {
 
 constexpr const char* kBenchUsage =
-    "usage: cbk bench MODEL.cbk [--prompt N] [--decode N] [--runs R] [--json]\n"
+    "usage: cbk bench MODEL.cbk [--prompt N] [--decode N] [--runs R] [--threads N] [--json]\n"
     "  --prompt N   prompt tokens (default: min(128, half the context))\n"
     "  --decode N   greedy decode steps after the prompt (default 32, or what the context leaves)\n"
     "  --runs R     repetitions; the best is reported (default 3)\n"
+    "  --threads N  threads per session (default 1)\n"
     "  --json       one JSON object on stdout\n";
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -29,6 +30,7 @@ int run_bench(const std::vector<std::string>& args) {
   std::string path;
   bool json = false;
   long long prompt = 0, decode = -1, runs = 3;  // decode -1: 32, or what the context leaves
+  std::uint32_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const bool has_value = i + 1 < args.size();
@@ -36,6 +38,7 @@ int run_bench(const std::vector<std::string>& args) {
     else if (arg == "--json") json = true;
     else if (arg == "--prompt") { if (!has_value || !parse_count(args[++i], 1, 1ll << 31, &prompt)) return usage_error("bench", "--prompt needs an integer >= 1", kBenchUsage); }
     else if (arg == "--decode") { if (!has_value || !parse_count(args[++i], 0, 1ll << 31, &decode)) return usage_error("bench", "--decode needs an integer >= 0", kBenchUsage); }
+    else if (arg == "--threads") { if (!has_value || !parse_threads(args[++i], &threads)) return usage_error("bench", kThreadsError, kBenchUsage); }
     else if (arg == "--runs") { if (!has_value || !parse_count(args[++i], 1, 1000, &runs)) return usage_error("bench", "--runs needs an integer in [1, 1000]", kBenchUsage); }
     else if (!arg.empty() && arg[0] == '-') return usage_error("bench", "unknown option '" + arg + "'", kBenchUsage);
     else if (path.empty()) path = arg;
@@ -56,7 +59,9 @@ int run_bench(const std::vector<std::string>& args) {
   std::vector<std::int32_t> tokens(n_prompt);
   for (std::size_t i = 0; i < n_prompt; ++i) tokens[i] = static_cast<std::int32_t>((i * 7 + 1) % arch.vocab_size);
 
-  session_ptr session = create_session(model.get(), nullptr, &st);
+  cbk_session_params sp = cbk_session_default_params();
+  sp.n_threads = threads;
+  session_ptr session = create_session(model.get(), &sp, &st);
   if (!session) return api_failure("bench", st);
   cbk_sampling_params greedy = cbk_sampling_default_params();
   greedy.temperature = 0.0f;
@@ -82,6 +87,7 @@ int run_bench(const std::vector<std::string>& args) {
     JsonWriter j;
     j.begin_object().field("model", path).field("prompt_tokens", static_cast<std::uint64_t>(n_prompt))
         .field("decode_tokens", static_cast<std::uint64_t>(decode)).field("runs", static_cast<std::uint64_t>(runs))
+        .field("threads", static_cast<std::uint64_t>(threads))
         .field("prefill_seconds", best_prefill).field("prefill_tokens_per_second", prefill_tps)
         .field("decode_seconds", decode > 0 ? best_decode : 0.0).field("decode_tokens_per_second", decode_tps)
         .end_object();

@@ -26,6 +26,7 @@ constexpr const char* kCodesUsage =
     "  --top N           contexts to show (default 20)\n"
     "  --window W        tokens shown on each side (default 8)\n"
     "  --context N       window length of a run (default: the model's context)\n"
+    "  --threads N       threads per session (default 1; results are identical for any N)\n"
     "  --json            one JSON object on stdout\n";
 
 struct Activation {
@@ -65,6 +66,7 @@ int run_codes(const std::vector<std::string>& args) {
   bool ids = false, json = false;
   long long layer = -1, group = -1, code = -1, top_k_slots = 0, top = 20, window = 8, context = 0, promotes = 0;
   std::string site_name;
+  std::uint32_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const bool has_value = i + 1 < args.size();
@@ -80,6 +82,7 @@ int run_codes(const std::vector<std::string>& args) {
     else if (arg == "--promotes") { if (!count(1, &promotes)) return usage_error("codes", "--promotes needs an integer >= 1", kCodesUsage); }
     else if (arg == "--window") { if (!count(0, &window)) return usage_error("codes", "--window needs an integer >= 0", kCodesUsage); }
     else if (arg == "--context") { if (!count(1, &context)) return usage_error("codes", "--context needs an integer >= 1", kCodesUsage); }
+    else if (arg == "--threads") { if (!has_value || !parse_threads(args[++i], &threads)) return usage_error("codes", kThreadsError, kCodesUsage); }
     else if (arg == "--site") {
       if (!has_value) return usage_error("codes", "--site needs a site name", kCodesUsage);
       site_name = args[++i];
@@ -118,7 +121,7 @@ int run_codes(const std::vector<std::string>& args) {
     std::size_t ctx = 0;
     if (!context_size(m, context, &ctx, &error)) return usage_error("codes", error, kCodesUsage);
     if (!load_corpus(m, pos[1], ids, &corpus, &error)) return failure("codes", error);
-    st = run_windows(m, corpus, ctx, "cbk codes", [&](const cbk_session* s, std::size_t first) {
+    st = run_windows(m, corpus, ctx, threads, "cbk codes", [&](const cbk_session* s, std::size_t first) {
       const std::int32_t* trace = nullptr;
       const float* scores = nullptr;
       std::size_t rows = 0, slots = 0;

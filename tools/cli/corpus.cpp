@@ -27,9 +27,10 @@ std::vector<std::pair<std::size_t, std::size_t>> windows(std::size_t n_tokens, s
   return out;
 }
 
-cbk_status run_windows(const cbk_model* model, const Corpus& corpus, std::size_t context, const char* label,
-                       const std::function<void(const cbk_session*, std::size_t)>& visit) {
+cbk_status run_windows(const cbk_model* model, const Corpus& corpus, std::size_t context, std::uint32_t threads,
+                       const char* label, const std::function<void(const cbk_session*, std::size_t)>& visit) {
   cbk_session_params sp = cbk_session_default_params();
+  sp.n_threads = threads;
   sp.trace = 1;
   sp.max_context = static_cast<std::uint32_t>(context);
   cbk_status st = CBK_STATUS_OK;

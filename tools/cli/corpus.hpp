@@ -23,8 +23,9 @@ std::vector<std::pair<std::size_t, std::size_t>> windows(std::size_t n_tokens, s
 
 // Runs every window through one traced session (reset between windows) and calls
 // visit(session, first token index of the window) after each prefill. Shows progress.
-cbk_status run_windows(const cbk_model* model, const Corpus& corpus, std::size_t context, const char* label,
-                       const std::function<void(const cbk_session*, std::size_t)>& visit);
+// `threads`: cbk_session_params.n_threads.
+cbk_status run_windows(const cbk_model* model, const Corpus& corpus, std::size_t context, std::uint32_t threads,
+                       const char* label, const std::function<void(const cbk_session*, std::size_t)>& visit);
 
 // The session context: `requested` (0 = the model's max_positions), refused above it.
 bool context_size(const cbk_model* model, long long requested, std::size_t* out, std::string* error);

@@ -14,11 +14,12 @@ namespace cbk::cli {
 namespace {
 
 constexpr const char* kEvalUsage =
-    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--json]\n"
+    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--threads N] [--json]\n"
     "  Mean next-token loss (nats), perplexity and top-1 accuracy over FILE, run in windows\n"
     "  of the context length.\n"
     "  --ids         FILE holds token ids (whitespace or comma separated), not text\n"
     "  --context N   window length (default: the model's context)\n"
+    "  --threads N   threads per session (default 1; results are identical for any N)\n"
     "  --json        one JSON object on stdout\n";
 
 }  // namespace
@@ -27,6 +28,7 @@ int run_eval(const std::vector<std::string>& args) {
   std::vector<std::string> pos;
   bool ids = false, json = false;
   long long context = 0;
+  std::uint32_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") { std::fputs(kEvalUsage, stdout); return kExitOk; }
@@ -35,6 +37,9 @@ int run_eval(const std::vector<std::string>& args) {
     else if (arg == "--context") {
       if (i + 1 >= args.size() || !parse_count(args[++i], 2, 1ll << 31, &context))
         return usage_error("eval", "--context needs an integer >= 2", kEvalUsage);
+    } else if (arg == "--threads") {
+      if (i + 1 >= args.size() || !parse_threads(args[++i], &threads))
+        return usage_error("eval", kThreadsError, kEvalUsage);
     } else if (!arg.empty() && arg[0] == '-') return usage_error("eval", "unknown option '" + arg + "'", kEvalUsage);
     else pos.push_back(arg);
   }
@@ -51,6 +56,7 @@ int run_eval(const std::vector<std::string>& args) {
 
   cbk_session_params sp = cbk_session_default_params();
   sp.max_context = static_cast<std::uint32_t>(ctx);
+  sp.n_threads = threads;
   session_ptr session = create_session(model.get(), &sp, &st);
   if (!session) return api_failure("eval", st);
   cbk_architecture arch = sized<cbk_architecture>();

@@ -19,6 +19,7 @@ constexpr const char* kGenerateUsage =
     "usage: cbk generate MODEL.cbk (-p TEXT | --prompt-ids 10,3,4) [options]\n"
     "  -n N                 new tokens to generate (default: the model's generation defaults)\n"
     "  --seed S             sampling seed\n"
+    "  --threads N          threads per session (default 1; results are identical for any N)\n"
     "  --temp T             temperature (0 = greedy)\n"
     "  --top-k K            keep the K most likely tokens (0 = off)\n"
     "  --top-p P            nucleus sampling (1 = off)\n"
@@ -43,6 +44,7 @@ struct Args {
   bool has_temp = false, has_top_k = false, has_top_p = false;
   float temp = 1.0f, top_p = 1.0f;
   std::uint32_t top_k = 0;
+  std::uint32_t threads = 1;
   bool ignore_eos = false, show_codes = false, json = false;
   std::string trace_file;
   std::vector<SteerFlag> steering;
@@ -81,6 +83,8 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
       if (!next(&v) || v.empty() || (a->seed = std::strtoull(v.c_str(), &end, 10), end != v.c_str() + v.size()))
         return usage_error("--seed needs an unsigned integer");
       a->has_seed = true;
+    } else if (arg == "--threads") {
+      if (!next(&v) || !parse_threads(v, &a->threads)) return usage_error(kThreadsError);
     } else if (arg == "--temp") {
       if (!next(&v) || !parse_number(v, &num) || num < 0) return usage_error("--temp needs a number >= 0");
       a->temp = static_cast<float>(num);
@@ -208,6 +212,7 @@ int run_generate(const std::vector<std::string>& args) {
   cbk_session_params sp = cbk_session_default_params();
   sp.trace = a.json || a.show_codes || !a.trace_file.empty();
   sp.seed = a.has_seed ? a.seed : defaults.seed;
+  sp.n_threads = a.threads;
   session_ptr session = create_session(m, &sp, &st);
   if (!session) return failure(st);
   cbk_session* s = session.get();

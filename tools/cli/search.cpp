@@ -26,6 +26,7 @@ constexpr const char* kSearchUsage =
     "  --min-precision P   drop codes below precision P (default 0)\n"
     "  --top N             codes kept per codebook group (default 8)\n"
     "  --context N         window length (default: the model's context)\n"
+    "  --threads N         threads per session (default 1; results are identical for any N)\n"
     "  --json              one JSON object on stdout\n";
 
 struct Hit {
@@ -44,6 +45,7 @@ int run_search(const std::vector<std::string>& args) {
   bool ids = false, json = false;
   long long top_k_slots = 0, top = 8, context = 0;
   double min_precision = 0.0;
+  std::uint32_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const bool has_value = i + 1 < args.size();
@@ -59,6 +61,8 @@ int run_search(const std::vector<std::string>& args) {
     } else if (arg == "--context") {
       if (!has_value || !parse_count(args[++i], 1, 1ll << 31, &context))
         return usage_error("search", "--context needs an integer >= 1", kSearchUsage);
+    } else if (arg == "--threads") {
+      if (!has_value || !parse_threads(args[++i], &threads)) return usage_error("search", kThreadsError, kSearchUsage);
     } else if (arg == "--min-precision") {
       if (!has_value || !parse_number(args[++i], &min_precision) || !(min_precision >= 0 && min_precision <= 1))
         return usage_error("search", "--min-precision needs a number in [0, 1]", kSearchUsage);
@@ -110,7 +114,7 @@ int run_search(const std::vector<std::string>& args) {
   // counts[codebook][group][code] = {hits on M, activations}
   std::vector<std::vector<std::unordered_map<std::int32_t, std::pair<std::uint64_t, std::uint64_t>>>> counts(books.size());
   for (std::size_t c = 0; c < books.size(); ++c) counts[c].resize(books[c].info.groups);
-  st = run_windows(m, corpus, ctx, "cbk search", [&](const cbk_session* s, std::size_t first) {
+  st = run_windows(m, corpus, ctx, threads, "cbk search", [&](const cbk_session* s, std::size_t first) {
     for (std::size_t c = 0; c < books.size(); ++c)
       for (std::uint32_t g = 0; g < books[c].info.groups; ++g) {
         const std::int32_t* trace = nullptr;

@@ -190,6 +190,10 @@ export interface SessionParams {
   trace?: boolean;
   /** RNG seed (default 0). */
   seed?: number | bigint;
+  /** cbk_session_params.n_threads, an integer in [0, 256] (default 1). Accepted for parity with the
+   * native API, but the WebAssembly module is built without threads: every session runs on the
+   * calling thread whatever the count (native results are identical for every count anyway). */
+  threads?: number;
 }
 
 /** One token a code promotes (Model.promotedTokens). */

@@ -26,7 +26,10 @@ function samplingArgs(sampling = {}, defaults = { temperature: 1, topK: 0, topP:
 
 export class Session {
   constructor(rt, model, bytes, params) {
-    const { maxContext = 0, prefillChunk = 64, trace = true, seed = 0 } = params ?? {};
+    const { maxContext = 0, prefillChunk = 64, trace = true, seed = 0, threads = 1 } = params ?? {};
+    // cbk_session_params.n_threads: checked like the native API, but this module is built without
+    // pthreads, so every session runs on the calling thread (results are the same for any count).
+    checkInt('threads', threads, 0, 256);
     const [lo, hi] = seedHalves(seed);
     this._rt = rt;
     this.model = model;

@@ -99,7 +99,7 @@ extern "C" {
 #define CBK_VERSION_PATCH 0
 #define CBK_VERSION_NUMBER (CBK_VERSION_MAJOR * 10000 + CBK_VERSION_MINOR * 100 + CBK_VERSION_PATCH)
 #define CBK_VERSION_STRING "0.1.0"
-#define CBK_API_VERSION 4  /* 2: file facts, parameter counts, tensors, generation defaults,
+#define CBK_API_VERSION 5  /* 2: file facts, parameter counts, tensors, generation defaults,
                               prompt logits (cbk_session_prefill_logits);
                               3: tensor data (cbk_model_find_tensor, cbk_model_tensor_data),
                               activation captures (cbk_session_set_capture, ...);
@@ -108,7 +108,9 @@ extern "C" {
                               (cbk_model_layer_attention_scale), session memory cap and figures
                               (cbk_session_params.max_memory_bytes, cbk_session_memory_estimate,
                               cbk_session_memory), code vectors and their direct logit effect
-                              (cbk_model_code_vector, cbk_model_code_logits) */
+                              (cbk_model_code_vector, cbk_model_code_logits);
+                              5: worker threads per session (cbk_session_params.n_threads),
+                              exact quantized codebooks (cbk_model_codebook_exact) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -564,6 +566,17 @@ typedef struct cbk_session_params {
   uint64_t max_memory_bytes;  /* cap on the session's memory (cbk_session_memory_estimate, plus
                                  steering growth); 0 = no cap (default). Set it when the model or
                                  max_context come from untrusted input. */
+  /* ---- API version 5 ---- */
+  uint32_t n_threads;         /* threads for the session's prefill/decode: the calling thread plus
+                                 n_threads - 1 workers started by cbk_session_create and joined by
+                                 cbk_session_free. 0 or 1 = the calling thread only (default); at
+                                 most 256. The matrix products (the LM head included), the codebook
+                                 searches and the prompt's attention are split over them; logits,
+                                 code ids and sampled tokens are bit-identical for every count. Each
+                                 worker adds its own scratch (a prefill_chunk of codebook rows and
+                                 max_context attention scores) to the memory estimate. Builds
+                                 without threads (the WebAssembly module) run on the calling thread
+                                 whatever the count. */
 } cbk_session_params;
 
 CBK_API cbk_session_params cbk_session_default_params(void);
@@ -572,11 +585,13 @@ CBK_API cbk_session_params cbk_session_default_params(void);
  * max_context tokens, scratch) is computed first (cbk_session_memory_estimate) and allocated here,
  * so prefill/decode allocate nothing and never fail for lack of memory; the trace does not grow
  * with tokens. `params` may be NULL (defaults). The session keeps the model's data alive.
- * A struct_size from an older header (API version 1-3, without max_memory_bytes) is accepted.
- * Errors: INVALID_ARGUMENT (NULL, bad struct_size, prefill_chunk 0), OUT_OF_RANGE (max_context
- * above the model's max_positions), OUT_OF_MEMORY (the estimate exceeds max_memory_bytes, or the
- * address space: the message gives the needed bytes, split into KV cache, scratch and trace, and
- * the allowed bytes; or an allocation failed). On OUT_OF_MEMORY nothing is kept. */
+ * A struct_size from an older header (API version 1-4, without max_memory_bytes or n_threads) is
+ * accepted; the missing fields take their defaults.
+ * Errors: INVALID_ARGUMENT (NULL, bad struct_size, prefill_chunk 0, n_threads above 256),
+ * OUT_OF_RANGE (max_context above the model's max_positions), OUT_OF_MEMORY (the estimate exceeds
+ * max_memory_bytes, or the address space: the message gives the needed bytes, split into KV cache,
+ * scratch and trace, and the allowed bytes; or an allocation failed; or the system refused to start
+ * a worker thread). On OUT_OF_MEMORY nothing is kept. */
 CBK_API cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* params,
                                       cbk_session** session_out);
 /* NULL is a no-op. */

@@ -244,6 +244,9 @@ describe('misuse and lifetime', () => {
     assert.throws(() => s.decode(-5), (e) => e.status === 'out_of_range');
     assert.throws(() => fix.createSession({ maxContext: 17 }), (e) => e.status === 'out_of_range');
     assert.throws(() => fix.createSession({ prefillChunk: 0 }), (e) => e.status === 'invalid_argument');
+    // threads: checked as cbk_session_params.n_threads is natively; this build runs on one thread.
+    assert.throws(() => fix.createSession({ threads: 257 }), (e) => e.status === 'invalid_argument' && /threads/.test(e.message));
+    fix.createSession({ threads: 4 }).dispose();
     s.dispose();
   });
 
