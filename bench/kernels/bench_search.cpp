@@ -25,6 +25,10 @@ struct Shape {
 };
 constexpr Shape kShapes[] = {{1024, 256}, {8192, 512}, {16384, 1024}, {100000, 1024}};
 constexpr size_t kTopK[] = {1, 8, 64};
+// Per-head widths of small models (TokFSM: C = 1000, d = 32-128): the single-query f32 kernel only.
+constexpr Shape kHeadShapes[] = {{1024, 32}, {1024, 64}};
+// Prefill of a Pythia-70m-shaped head (C = 10k, d = 64): the multi-query kernel, 64 queries.
+constexpr Shape kPrefillShapes[] = {{10000, 64}};
 
 size_t element_bytes(simd::DType dtype) {
   return dtype == simd::DType::f32 ? 4 : (dtype == simd::DType::f16 ? 2 : 1);
@@ -184,6 +188,15 @@ void register_search_benchmarks() {
     register_exact(best, simd::DType::int8, s, 1);
     register_exact(best, simd::DType::int8, s, 64);
     register_multi(best, s, 8, 64);
+  }
+  for (const Shape& s : kHeadShapes) {
+    for (size_t k : kTopK) {
+      for (simd::Isa isa : isas) register_single(isa, simd::DType::f32, s, k);
+    }
+  }
+  for (const Shape& s : kPrefillShapes) {
+    for (simd::Isa isa : isas) register_multi(isa, s, 8, 64);
+    register_single(best, simd::DType::f32, s, 8);
   }
 }
 

@@ -1,6 +1,8 @@
 // Per-ISA primitives the kernel bodies are written against: a float vector type B with L lanes,
 // loads that widen f32/f16/int8 to B, the multiply-add (fused or not: this decides which reference
-// results an ISA reproduces), and the in-vector part of the fixed halving-tree reduction.
+// results an ISA reproduces), and the in-vector part of the fixed halving-tree reduction: either
+// per vector (reduce) or for L rows at once (fold, a transpose that performs each row's halving
+// steps in the spec's order and leaves row r's sum in lane r when slot s held row slot_row(s)).
 //
 // ArchOps<ScalarArch> (B = float) needs no xsimd; the xsimd ones are compiled only where the
 // translation unit's flags enable them. Internal linkage throughout, see detail/scalar_common.hpp.
@@ -20,6 +22,11 @@
 #elif defined(__SSE4_1__)
 #include <immintrin.h>
 #endif
+
+// Forces inlining of the small templates a kernel's inner loop is built from: when GCC outlines
+// one (e.g. an 8-row dot group), its vector results go through memory and vzeroupper is inserted
+// around the call, which costs more than the arithmetic.
+#define CBK_SIMD_INLINE inline __attribute__((always_inline))
 
 namespace cbk::simd::detail {
 namespace {
@@ -42,6 +49,12 @@ struct ArchOps<ScalarArch> {
   template <class T>
   static B load(const T* p) noexcept { return to_f32(*p); }
   static float reduce(B v) noexcept { return v; }
+  static constexpr size_t slot_row(size_t s) noexcept { return s; }
+  static void store(float* p, B v) noexcept { *p = v; }
+  static B broadcast(float v) noexcept { return v; }
+  static B sqrt(B v) noexcept { return std::sqrt(v); }
+  static B positive_or_zero(B v) noexcept { return v > 0.0f ? v : 0.0f; }
+  static uint32_t greater_mask(B v, float t) noexcept { return v > t ? 1u : 0u; }
 };
 
 #if !defined(CBK_SIMD_SCALAR_ONLY)
@@ -52,7 +65,36 @@ struct XsimdOpsBase {
   static constexpr size_t kLanes = B::size;
   static B zero() noexcept { return B(0.0f); }
   static B load(const float* p) noexcept { return B::load_unaligned(p); }
+  static void store(float* p, B v) noexcept { v.store_unaligned(p); }
+  static B broadcast(float v) noexcept { return B(v); }
+  static B sqrt(B v) noexcept { return xsimd::sqrt(v); }
+  static B positive_or_zero(B v) noexcept { return xsimd::select(v > B(0.0f), v, B(0.0f)); }
 };
+
+#endif
+
+// n-bit reversal of s (the slot order of folds that interleave the rows of their two inputs).
+constexpr size_t bit_reverse(size_t s, size_t bits) noexcept {
+  return bits == 0 ? 0 : ((s & 1u) << (bits - 1)) | bit_reverse(s >> 1, bits - 1);
+}
+
+#if !defined(CBK_SIMD_SCALAR_ONLY)
+#if defined(__SSE4_1__)
+// The x86 folds with 128-bit blocks (SSE, AVX2, AVX-512) leave slot k + (L/4) p in lane 4k + p;
+// slot s therefore holds row 4 (s mod L/4) + s / (L/4).
+constexpr size_t x86_slot_row(size_t lanes, size_t s) noexcept {
+  return 4 * (s % (lanes / 4)) + s / (lanes / 4);
+}
+// Tree steps h = 2 and h = 1 inside each 128-bit block (shared by SSE, AVX2 and AVX-512).
+inline __m128 fold_h2(__m128 a, __m128 b) noexcept {
+  const __m128d x = _mm_castps_pd(a), y = _mm_castps_pd(b);
+  return _mm_add_ps(_mm_castpd_ps(_mm_unpacklo_pd(x, y)), _mm_castpd_ps(_mm_unpackhi_pd(x, y)));
+}
+inline __m128 fold_h1(__m128 a, __m128 b) noexcept {
+  return _mm_add_ps(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                    _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+#endif
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__FMA__)
@@ -76,6 +118,35 @@ struct ArchOps<xsimd::avx512bw> : XsimdOpsBase<xsimd::avx512bw> {
     const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
   }
+  // Bit r set when lane r > t.
+  static uint32_t greater_mask(B v, float t) noexcept {
+    return _mm512_cmp_ps_mask(v, _mm512_set1_ps(t), _CMP_GT_OQ);
+  }
+  // The blend folds below put the rows of a in the even h-lane units and those of b in the odd
+  // ones, which leaves slot s's row in lane bit_reverse(s).
+  static constexpr size_t slot_row(size_t s) noexcept { return bit_reverse(s, 4); }
+  // Step `step` of the tree (h = 16 >> step) for the rows of a and of b: one blend, one swap of
+  // adjacent h-lane units (a two-source shuffle where one exists), one add.
+  template <size_t step>
+  static B fold(B a, B b) noexcept {
+    const __m512 x = a, y = b;
+    if constexpr (step == 1) {  // [x.lo, y.hi] + [x.hi, y.lo]
+      return _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, x, y),
+                           _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 3, 2)));
+    } else if constexpr (step == 2) {  // blocks [x0, y1, x2, y3] + [x1, y0, x3, y2]
+      const __m512 w = _mm512_mask_blend_ps(0xF0F0, y, x);
+      return _mm512_add_ps(_mm512_mask_blend_ps(0xF0F0, x, y),
+                           _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 3, 0, 1)));
+    } else if constexpr (step == 3) {  // per block [x0, x1, y2, y3] + [x2, x3, y0, y1]
+      return _mm512_add_ps(_mm512_mask_blend_ps(0xCCCC, x, y),
+                           _mm512_shuffle_ps(x, y, _MM_SHUFFLE(1, 0, 3, 2)));
+    } else {  // per block [x0, y1, x2, y3] + [x1, y0, x3, y2]
+      static_assert(step == 4, "AVX-512 has four in-vector tree steps");
+      const __m512 w = _mm512_mask_blend_ps(0xAAAA, y, x);
+      return _mm512_add_ps(_mm512_mask_blend_ps(0xAAAA, x, y),
+                           _mm512_permute_ps(w, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
+  }
 };
 #endif
 
@@ -97,6 +168,25 @@ struct ArchOps<xsimd::fma3<xsimd::avx2>> : XsimdOpsBase<xsimd::fma3<xsimd::avx2>
     const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
     const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+  }
+  static uint32_t greater_mask(B v, float t) noexcept {
+    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(t), _CMP_GT_OQ)));
+  }
+  static constexpr size_t slot_row(size_t s) noexcept { return x86_slot_row(8, s); }
+  template <size_t step>
+  static B fold(B a, B b) noexcept {
+    const __m256 x = a, y = b;
+    if constexpr (step == 1) {  // [a.lo, b.lo] + [a.hi, b.hi]
+      return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+    } else if constexpr (step == 2) {
+      const __m256d p = _mm256_castps_pd(x), q = _mm256_castps_pd(y);
+      return _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(p, q)),
+                           _mm256_castpd_ps(_mm256_unpackhi_pd(p, q)));
+    } else {
+      static_assert(step == 3, "AVX2 has three in-vector tree steps");
+      return _mm256_add_ps(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
   }
 };
 #endif
@@ -130,6 +220,15 @@ struct ArchOps<xsimd::sse4_2> : XsimdOpsBase<xsimd::sse4_2> {
     const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
   }
+  static uint32_t greater_mask(B v, float t) noexcept {
+    return static_cast<uint32_t>(_mm_movemask_ps(_mm_cmpgt_ps(v, _mm_set1_ps(t))));
+  }
+  static constexpr size_t slot_row(size_t s) noexcept { return x86_slot_row(4, s); }
+  template <size_t step>
+  static B fold(B a, B b) noexcept {
+    static_assert(step == 1 || step == 2, "SSE has two in-vector tree steps");
+    return step == 1 ? fold_h2(a, b) : fold_h1(a, b);
+  }
 };
 #endif
 
@@ -152,6 +251,22 @@ struct ArchOps<xsimd::neon64> : XsimdOpsBase<xsimd::neon64> {
     const float32x4_t q = v;
     const float32x2_t s2 = vadd_f32(vget_low_f32(q), vget_high_f32(q));
     return vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);
+  }
+  static uint32_t greater_mask(B v, float t) noexcept {
+    const uint32x4_t bits = {1u, 2u, 4u, 8u};
+    return vaddvq_u32(vandq_u32(vcgtq_f32(v, vdupq_n_f32(t)), bits));
+  }
+  static constexpr size_t slot_row(size_t s) noexcept { return s; }
+  template <size_t step>
+  static B fold(B a, B b) noexcept {
+    const float32x4_t x = a, y = b;
+    if constexpr (step == 1) {  // [a.lo, b.lo] + [a.hi, b.hi]
+      return vaddq_f32(vcombine_f32(vget_low_f32(x), vget_low_f32(y)),
+                       vcombine_f32(vget_high_f32(x), vget_high_f32(y)));
+    } else {
+      static_assert(step == 2, "NEON has two in-vector tree steps");
+      return vpaddq_f32(x, y);  // [a0 + a1, a2 + a3, b0 + b1, b2 + b3]
+    }
   }
 };
 #endif

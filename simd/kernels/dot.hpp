@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "simd/kernels/arch_ops.hpp"
 
@@ -29,36 +31,49 @@ struct DotShape {
   static constexpr size_t kGroup = kBatches >= kAccumulators ? 1 : kAccumulators / kBatches;
 };
 
-// Fixed halving tree over the logical lanes: batch b + batch b + n/2 is lane i + lane i + 16, ...
+// The first steps of the fixed halving tree, across batches: batch b + batch b + n/2 is
+// lane i + lane i + 16, ... down to one vector of L lanes (the rest is ArchOps::reduce).
 template <class A>
-inline float tree_sum(typename ArchOps<A>::B (&acc)[DotShape<A>::kBatches]) noexcept {
+CBK_SIMD_INLINE typename ArchOps<A>::B fold_batches(
+    typename ArchOps<A>::B (&acc)[DotShape<A>::kBatches]) noexcept {
   for (size_t n = DotShape<A>::kBatches; n > 1; n /= 2) {
     for (size_t i = 0; i < n / 2; ++i) acc[i] = acc[i] + acc[i + n / 2];
   }
-  return ArchOps<A>::reduce(acc[0]);
+  return acc[0];
 }
 
-// out[g] = <x, rows[g]> for g < G, over dim elements, in the spec's lane order.
+// f(std::integral_constant<size_t, i>) for i = 0 .. N-1, unrolled at compile time, so that arrays
+// indexed by i stay in registers (GCC does not fully unroll the 8 x 2 accumulator loops by itself
+// and then keeps the accumulators on the stack).
+template <class F, size_t... I>
+CBK_SIMD_INLINE void unrolled_impl(F&& f, std::index_sequence<I...>) noexcept {
+  (f(std::integral_constant<size_t, I>{}), ...);
+}
+template <size_t N, class F>
+CBK_SIMD_INLINE void unrolled(F&& f) noexcept {
+  unrolled_impl(f, std::make_index_sequence<N>{});
+}
+
+// out[g] = the lanes of <x, rows[g]> for g < G, folded down to one vector (the spec's lane order
+// up to the in-vector part of the tree).
 template <class A, class T, size_t G>
-inline void dot_group(const float* x, const T* const* rows, size_t dim, float* out) noexcept {
+CBK_SIMD_INLINE void dot_group_lanes(const float* x, const T* const* rows, size_t dim,
+                            typename ArchOps<A>::B* out) noexcept {
   using Ops = ArchOps<A>;
   using B = typename Ops::B;
   constexpr size_t L = DotShape<A>::kLanes;
   constexpr size_t NB = DotShape<A>::kBatches;
   B acc[G][NB];
-  for (size_t g = 0; g < G; ++g) {
-    for (size_t b = 0; b < NB; ++b) acc[g][b] = Ops::zero();
-  }
+  unrolled<G * NB>([&](auto i) { acc[i / NB][i % NB] = Ops::zero(); });
   const size_t full = dim / kDotLanes;
   for (size_t c = 0; c < full; ++c) {
     const size_t offset = c * kDotLanes;
     B xb[NB];
-    for (size_t b = 0; b < NB; ++b) xb[b] = Ops::load(x + offset + b * L);
-    for (size_t g = 0; g < G; ++g) {
-      for (size_t b = 0; b < NB; ++b) {
-        acc[g][b] = Ops::madd(xb[b], Ops::load(rows[g] + offset + b * L), acc[g][b]);
-      }
-    }
+    unrolled<NB>([&](auto b) { xb[b] = Ops::load(x + offset + b * L); });
+    unrolled<G * NB>([&](auto i) {
+      constexpr size_t g = i / NB, b = i % NB;
+      acc[g][b] = Ops::madd(xb[b], Ops::load(rows[g] + offset + b * L), acc[g][b]);
+    });
   }
   const size_t rest = dim - full * kDotLanes;
   if (rest != 0) {
@@ -67,16 +82,24 @@ inline void dot_group(const float* x, const T* const* rows, size_t dim, float* o
     float x_tail[kDotLanes] = {};
     std::memcpy(x_tail, x + offset, rest * sizeof(float));
     B xb[NB];
-    for (size_t b = 0; b < NB; ++b) xb[b] = Ops::load(x_tail + b * L);
-    for (size_t g = 0; g < G; ++g) {
+    unrolled<NB>([&](auto b) { xb[b] = Ops::load(x_tail + b * L); });
+    unrolled<G>([&](auto g) {
       T row_tail[kDotLanes] = {};
       std::memcpy(row_tail, rows[g] + offset, rest * sizeof(T));
-      for (size_t b = 0; b < NB; ++b) {
+      unrolled<NB>([&](auto b) {
         acc[g][b] = Ops::madd(xb[b], Ops::load(row_tail + b * L), acc[g][b]);
-      }
-    }
+      });
+    });
   }
-  for (size_t g = 0; g < G; ++g) out[g] = tree_sum<A>(acc[g]);
+  unrolled<G>([&](auto g) { out[g] = fold_batches<A>(acc[g]); });
+}
+
+// out[g] = <x, rows[g]> for g < G, over dim elements, in the spec's lane order.
+template <class A, class T, size_t G>
+inline void dot_group(const float* x, const T* const* rows, size_t dim, float* out) noexcept {
+  typename ArchOps<A>::B lanes[G];
+  dot_group_lanes<A, T, G>(x, rows, dim, lanes);
+  for (size_t g = 0; g < G; ++g) out[g] = ArchOps<A>::reduce(lanes[g]);
 }
 
 template <class A, class T>

@@ -1,6 +1,9 @@
-// Codebook search fused with top-k, written once for every ArchOps<A>. One pass over the table:
-// score G rows, offer each score to the running top-k (a compare against the k-th score; rarely
-// an insertion). No temporary proportional to the number of codes.
+// Codebook search fused with top-k, written once for every ArchOps<A>. One pass over the table in
+// blocks of L rows (one vector's lanes): the rows are dotted G at a time, their lanes folded
+// together into one vector of L raw dots (ArchOps::fold, each row's halving tree unchanged), turned
+// into L scores with vector arithmetic, and compared with the current k-th score at once; only a
+// block with a survivor is offered to the running top-k row by row (rare once the top-k is full).
+// No temporary proportional to the number of codes.
 #pragma once
 
 #include <cmath>
@@ -18,17 +21,80 @@ inline float query_sq_norm(const CodebookView& book, const float* query) noexcep
   return book.metric == Metric::euclidean ? dot_one<A, float>(query, query, book.dim) : 0.0f;
 }
 
+constexpr size_t log2_of(size_t n) noexcept { return n <= 1 ? 0 : 1 + log2_of(n / 2); }
+
+// One vector folded from N lane vectors (N a power of two): fold step log2(N) on the two halves.
+template <class A, size_t N>
+CBK_SIMD_INLINE typename ArchOps<A>::B fold_tree(const typename ArchOps<A>::B* v) noexcept {
+  if constexpr (N == 1) {
+    return v[0];
+  } else {
+    return ArchOps<A>::template fold<log2_of(N)>(fold_tree<A, N / 2>(v),
+                                                 fold_tree<A, N / 2>(v + N / 2));
+  }
+}
+
+// The raw dots of slots [s0, s0 + N) of a block of L rows (row r at rows + r * dim), folded to
+// tree step log2(N); with N = L, lane r holds the dot of row r.
+template <class A, class T, size_t N>
+CBK_SIMD_INLINE typename ArchOps<A>::B fold_slots(const float* x, const T* rows, size_t dim,
+                                         size_t s0) noexcept {
+  using Ops = ArchOps<A>;
+  constexpr size_t G = DotShape<A>::kGroup;
+  if constexpr (N <= G) {
+    const T* group[N];
+    for (size_t g = 0; g < N; ++g) group[g] = rows + Ops::slot_row(s0 + g) * dim;
+    typename Ops::B lanes[N];
+    dot_group_lanes<A, T, N>(x, group, dim, lanes);
+    return fold_tree<A, N>(lanes);
+  } else {
+    return Ops::template fold<log2_of(N)>(fold_slots<A, T, N / 2>(x, rows, dim, s0),
+                                          fold_slots<A, T, N / 2>(x, rows, dim, s0 + N / 2));
+  }
+}
+
+// finish_score for L codes at once (the same operations in the same order, so the same bits).
+template <class A, class T>
+CBK_SIMD_INLINE typename ArchOps<A>::B finish_scores(const CodebookView& book, typename ArchOps<A>::B dot,
+                                            float sq_norm, size_t j) noexcept {
+  using Ops = ArchOps<A>;
+  if constexpr (kDTypeOf<T> == DType::int8) dot = dot * Ops::load(book.row_scale + j);
+  const typename Ops::B norm = Ops::load(book.norm_term + j);
+  if (book.metric == Metric::inner_product) return dot * norm;
+  const typename Ops::B dist_sq = (Ops::broadcast(sq_norm) - Ops::broadcast(2.0f) * dot) + norm;
+  return -Ops::sqrt(Ops::positive_or_zero(dist_sq));
+}
+
 // Offers codes [begin, end) to `top`.
 template <class A, class T>
 inline void scan_codes(const CodebookView& book, const float* query, float sq_norm, size_t begin,
                        size_t end, RunningTopK& top) noexcept {
+  using Ops = ArchOps<A>;
+  constexpr size_t L = Ops::kLanes;
   const T* codes = static_cast<const T*>(book.codes);
+  const size_t dim = book.dim;
+  size_t j = begin;
+  for (; end - j >= L; j += L) {
+    const typename Ops::B dots = fold_slots<A, T, L>(query, codes + j * dim, dim, 0);
+    const typename Ops::B scores = finish_scores<A, T>(book, dots, sq_norm, j);
+    uint32_t survivors = Ops::greater_mask(scores, top.threshold());
+    if (survivors == 0) continue;
+    float lane[L];
+    Ops::store(lane, scores);
+    // In increasing row order (ties go to the lower id); rows below the old threshold cannot
+    // beat the new one.
+    for (; survivors != 0; survivors &= survivors - 1) {
+      const size_t r = static_cast<size_t>(__builtin_ctz(survivors));
+      top.offer(lane[r], static_cast<int32_t>(j + r));
+    }
+  }
+  if (j == end) return;
   const Metric metric = book.metric;
   const float* norm_term = book.norm_term;
   const float* row_scale = book.row_scale;
-  for_each_row_dot<A, T>(query, codes, book.dim, book.dim, begin, end, [&](size_t j, float dot) {
-    const float scale = kDTypeOf<T> == DType::int8 ? row_scale[j] : 1.0f;
-    top.offer(finish_score(metric, dot, scale, sq_norm, norm_term[j]), static_cast<int32_t>(j));
+  for_each_row_dot<A, T>(query, codes, dim, dim, j, end, [&](size_t i, float dot) {
+    const float scale = kDTypeOf<T> == DType::int8 ? row_scale[i] : 1.0f;
+    top.offer(finish_score(metric, dot, scale, sq_norm, norm_term[i]), static_cast<int32_t>(i));
   });
 }
 
