@@ -27,6 +27,8 @@
 // one (e.g. an 8-row dot group), its vector results go through memory and vzeroupper is inserted
 // around the call, which costs more than the arithmetic.
 #define CBK_SIMD_INLINE inline __attribute__((always_inline))
+// The same for a lambda: [&](auto i) CBK_SIMD_LAMBDA_INLINE { ... }.
+#define CBK_SIMD_LAMBDA_INLINE __attribute__((always_inline))
 
 namespace cbk::simd::detail {
 namespace {

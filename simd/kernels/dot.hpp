@@ -29,6 +29,11 @@ struct DotShape {
   // the register file allows (AVX-512: 32 registers), which also keeps more rows in flight.
   static constexpr size_t kAccumulators = kLanes == 16 ? 16 : 8;
   static constexpr size_t kGroup = kBatches >= kAccumulators ? 1 : kAccumulators / kBatches;
+  // Multi-query tile: kTileQueries queries x kTileRows rows of accumulators, so that each code
+  // load serves several queries. Only AVX-512 has the registers for it (3 x 4 x 2 = 24 of 32);
+  // elsewhere the tile is one query and the multi-query kernel reuses the table from cache only.
+  static constexpr size_t kTileQueries = kLanes == 16 ? 3 : 1;
+  static constexpr size_t kTileRows = kLanes == 16 ? 4 : kGroup;
 };
 
 // The first steps of the fixed halving tree, across batches: batch b + batch b + n/2 is
@@ -54,52 +59,56 @@ CBK_SIMD_INLINE void unrolled(F&& f) noexcept {
   unrolled_impl(f, std::make_index_sequence<N>{});
 }
 
-// out[g] = the lanes of <x, rows[g]> for g < G, folded down to one vector (the spec's lane order
-// up to the in-vector part of the tree).
-template <class A, class T, size_t G>
-CBK_SIMD_INLINE void dot_group_lanes(const float* x, const T* const* rows, size_t dim,
-                            typename ArchOps<A>::B* out) noexcept {
+// out[q][g] = the lanes of <xs[q], rows[g]> for q < Q, g < G, folded down to one vector (the
+// spec's lane order up to the in-vector part of the tree). Each row load serves Q queries and
+// each query load G rows.
+template <class A, class T, size_t Q, size_t G>
+CBK_SIMD_INLINE void dot_tile_lanes(const float* const* xs, const T* const* rows, size_t dim,
+                                    typename ArchOps<A>::B (*out)[G]) noexcept {
   using Ops = ArchOps<A>;
   using B = typename Ops::B;
   constexpr size_t L = DotShape<A>::kLanes;
   constexpr size_t NB = DotShape<A>::kBatches;
-  B acc[G][NB];
-  unrolled<G * NB>([&](auto i) { acc[i / NB][i % NB] = Ops::zero(); });
+  B acc[Q][G][NB];
+  unrolled<Q * G * NB>([&](auto i) CBK_SIMD_LAMBDA_INLINE { acc[i / (G * NB)][i / NB % G][i % NB] = Ops::zero(); });
   const size_t full = dim / kDotLanes;
   for (size_t c = 0; c < full; ++c) {
     const size_t offset = c * kDotLanes;
-    B xb[NB];
-    unrolled<NB>([&](auto b) { xb[b] = Ops::load(x + offset + b * L); });
-    unrolled<G * NB>([&](auto i) {
-      constexpr size_t g = i / NB, b = i % NB;
-      acc[g][b] = Ops::madd(xb[b], Ops::load(rows[g] + offset + b * L), acc[g][b]);
+    unrolled<NB>([&](auto b) CBK_SIMD_LAMBDA_INLINE {
+      B xb[Q];
+      unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { xb[q] = Ops::load(xs[q] + offset + b * L); });
+      unrolled<G>([&](auto g) CBK_SIMD_LAMBDA_INLINE {
+        const B code = Ops::load(rows[g] + offset + b * L);
+        unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { acc[q][g][b] = Ops::madd(xb[q], code, acc[q][g][b]); });
+      });
     });
   }
   const size_t rest = dim - full * kDotLanes;
   if (rest != 0) {
     // Zero-padded tail chunk, exactly as the spec pads.
     const size_t offset = full * kDotLanes;
-    float x_tail[kDotLanes] = {};
-    std::memcpy(x_tail, x + offset, rest * sizeof(float));
-    B xb[NB];
-    unrolled<NB>([&](auto b) { xb[b] = Ops::load(x_tail + b * L); });
-    unrolled<G>([&](auto g) {
+    float x_tail[Q][kDotLanes] = {};
+    unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { std::memcpy(x_tail[q], xs[q] + offset, rest * sizeof(float)); });
+    unrolled<G>([&](auto g) CBK_SIMD_LAMBDA_INLINE {
       T row_tail[kDotLanes] = {};
       std::memcpy(row_tail, rows[g] + offset, rest * sizeof(T));
-      unrolled<NB>([&](auto b) {
-        acc[g][b] = Ops::madd(xb[b], Ops::load(row_tail + b * L), acc[g][b]);
+      unrolled<NB>([&](auto b) CBK_SIMD_LAMBDA_INLINE {
+        const B code = Ops::load(row_tail + b * L);
+        unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE {
+          acc[q][g][b] = Ops::madd(Ops::load(x_tail[q] + b * L), code, acc[q][g][b]);
+        });
       });
     });
   }
-  unrolled<G>([&](auto g) { out[g] = fold_batches<A>(acc[g]); });
+  unrolled<Q * G>([&](auto i) CBK_SIMD_LAMBDA_INLINE { out[i / G][i % G] = fold_batches<A>(acc[i / G][i % G]); });
 }
 
 // out[g] = <x, rows[g]> for g < G, over dim elements, in the spec's lane order.
 template <class A, class T, size_t G>
 inline void dot_group(const float* x, const T* const* rows, size_t dim, float* out) noexcept {
-  typename ArchOps<A>::B lanes[G];
-  dot_group_lanes<A, T, G>(x, rows, dim, lanes);
-  for (size_t g = 0; g < G; ++g) out[g] = ArchOps<A>::reduce(lanes[g]);
+  typename ArchOps<A>::B lanes[1][G];
+  dot_tile_lanes<A, T, 1, G>(&x, rows, dim, lanes);
+  for (size_t g = 0; g < G; ++g) out[g] = ArchOps<A>::reduce(lanes[0][g]);
 }
 
 template <class A, class T>

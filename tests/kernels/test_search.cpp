@@ -189,6 +189,44 @@ TEST_CASE("multi-query search equals single-query search row by row", "[kernels]
   });
 }
 
+TEST_CASE("multi-query search equals the reference at query-tile and row-block boundaries",
+          "[kernels][search]") {
+  // Query counts around the register tile (3 queries on AVX-512) and the cache tile (24 queries);
+  // code counts around the 16-row vector blocks and the 32 KiB row blocks (128 rows of 64 f32,
+  // 256 of f16, 512 of int8).
+  const size_t query_counts[] = {0, 1, 2, 3, 4, 5, 23, 24, 25, 50};
+  const size_t code_counts[] = {1, 15, 16, 17, 127, 128, 129, 257, 513};
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 900;
+    for (size_t n : code_counts) {
+      for (Metric metric : kMetrics) {
+        const size_t dim = n % 2 == 0 ? 64 : 45;  // a whole chunk count and a padded tail
+        PreparedTable table(random_floats(n * dim, seed++), n, dim, metric);
+        const size_t stride = dim + 5, k = 8;
+        const std::vector<float> queries = random_floats(50 * stride, seed++);
+        for (DType dtype : kDTypes) {
+          const CodebookView book = table.view(dtype);
+          std::vector<int32_t> want_ids(50 * k);
+          std::vector<float> want_scores(50 * k);
+          ref::codebook_search_multi(book, queries.data(), 50, stride, k, want_ids.data(),
+                                     want_scores.data(), kern.accumulation);
+          for (size_t n_queries : query_counts) {
+            INFO("codes " << n << " dim " << dim << " queries " << n_queries << " dtype "
+                          << dtype_name(dtype) << " metric " << int(metric));
+            std::vector<int32_t> ids(n_queries * k + 1, 7);
+            std::vector<float> scores(n_queries * k + 1, 7.0f);
+            codebook_search_multi(kern, book, queries.data(), n_queries, stride, k, ids.data(),
+                                  scores.data());
+            REQUIRE(std::equal(ids.begin(), ids.end() - 1, want_ids.begin()));
+            REQUIRE(std::equal(scores.begin(), scores.end() - 1, want_scores.begin()));
+            REQUIRE(ids.back() == 7);  // nothing written past n_queries x k
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("the scalar table is the reference in separate mode", "[kernels][search]") {
   const Kernels& scalar = kernels_for(Isa::scalar);
   REQUIRE(scalar.accumulation == Accumulation::separate);
