@@ -30,10 +30,11 @@ struct DotShape {
   static constexpr size_t kAccumulators = kLanes == 16 ? 16 : 8;
   static constexpr size_t kGroup = kBatches >= kAccumulators ? 1 : kAccumulators / kBatches;
   // Multi-query tile: kTileQueries queries x kTileRows rows of accumulators, so that each code
-  // load serves several queries. Only AVX-512 has the registers for it (3 x 4 x 2 = 24 of 32);
-  // elsewhere the tile is one query and the multi-query kernel reuses the table from cache only.
-  static constexpr size_t kTileQueries = kLanes == 16 ? 3 : 1;
-  static constexpr size_t kTileRows = kLanes == 16 ? 4 : kGroup;
+  // load serves several queries. Only AVX-512 has the registers for it (4 x 2 x 2 = 16 of 32;
+  // 3 x 4 and 6 x 2 were slower: spills); elsewhere the tile is one query and the multi-query
+  // kernel reuses the table from cache only.
+  static constexpr size_t kTileQueries = kLanes == 16 ? 4 : 1;
+  static constexpr size_t kTileRows = kLanes == 16 ? 2 : kGroup;
 };
 
 // The first steps of the fixed halving tree, across batches: batch b + batch b + n/2 is

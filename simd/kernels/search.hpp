@@ -126,7 +126,7 @@ size_t codebook_search(const CodebookView& book, const float* query, size_t k, i
 // Queries are taken kQueryTile at a time; the table is walked in blocks of about kBlockBytes and
 // each block is scored for every query of the tile while it is still in cache, kTileQueries
 // queries per pass (each code load serving all of them), the rest one by one.
-constexpr size_t kQueryTile = 24;
+constexpr size_t kQueryTile = 32;
 constexpr size_t kBlockBytes = 32 * 1024;
 
 template <class A, class T>
