@@ -73,21 +73,13 @@ struct XsimdOpsBase {
   static B positive_or_zero(B v) noexcept { return xsimd::select(v > B(0.0f), v, B(0.0f)); }
 };
 
-#endif
-
-// n-bit reversal of s (the slot order of folds that interleave the rows of their two inputs).
-constexpr size_t bit_reverse(size_t s, size_t bits) noexcept {
-  return bits == 0 ? 0 : ((s & 1u) << (bits - 1)) | bit_reverse(s >> 1, bits - 1);
-}
-
-#if !defined(CBK_SIMD_SCALAR_ONLY)
 #if defined(__SSE4_1__)
 // The x86 folds with 128-bit blocks (SSE, AVX2, AVX-512) leave slot k + (L/4) p in lane 4k + p;
 // slot s therefore holds row 4 (s mod L/4) + s / (L/4).
 constexpr size_t x86_slot_row(size_t lanes, size_t s) noexcept {
   return 4 * (s % (lanes / 4)) + s / (lanes / 4);
 }
-// Tree steps h = 2 and h = 1 inside each 128-bit block (shared by SSE, AVX2 and AVX-512).
+// SSE tree steps h = 2 and h = 1 (the AVX2 and AVX-512 folds do the same inside each 128-bit block).
 inline __m128 fold_h2(__m128 a, __m128 b) noexcept {
   const __m128d x = _mm_castps_pd(a), y = _mm_castps_pd(b);
   return _mm_add_ps(_mm_castpd_ps(_mm_unpacklo_pd(x, y)), _mm_castpd_ps(_mm_unpackhi_pd(x, y)));
@@ -124,29 +116,25 @@ struct ArchOps<xsimd::avx512bw> : XsimdOpsBase<xsimd::avx512bw> {
   static uint32_t greater_mask(B v, float t) noexcept {
     return _mm512_cmp_ps_mask(v, _mm512_set1_ps(t), _CMP_GT_OQ);
   }
-  // The blend folds below put the rows of a in the even h-lane units and those of b in the odd
-  // ones, which leaves slot s's row in lane bit_reverse(s).
-  static constexpr size_t slot_row(size_t s) noexcept { return bit_reverse(s, 4); }
-  // Step `step` of the tree (h = 16 >> step) for the rows of a and of b: one blend, one swap of
-  // adjacent h-lane units (a two-source shuffle where one exists), one add.
+  static constexpr size_t slot_row(size_t s) noexcept { return x86_slot_row(16, s); }
+  // Step `step` of the tree (h = 16 >> step) for the rows of a and of b: three instructions each,
+  // a blend where a two-source shuffle can supply the swapped half, two shuffles otherwise.
   template <size_t step>
   static B fold(B a, B b) noexcept {
     const __m512 x = a, y = b;
     if constexpr (step == 1) {  // [x.lo, y.hi] + [x.hi, y.lo]
       return _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, x, y),
                            _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 3, 2)));
-    } else if constexpr (step == 2) {  // blocks [x0, y1, x2, y3] + [x1, y0, x3, y2]
-      const __m512 w = _mm512_mask_blend_ps(0xF0F0, y, x);
-      return _mm512_add_ps(_mm512_mask_blend_ps(0xF0F0, x, y),
-                           _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 3, 0, 1)));
+    } else if constexpr (step == 2) {  // 128-bit blocks [x0, x2, y0, y2] + [x1, x3, y1, y3]
+      return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
     } else if constexpr (step == 3) {  // per block [x0, x1, y2, y3] + [x2, x3, y0, y1]
       return _mm512_add_ps(_mm512_mask_blend_ps(0xCCCC, x, y),
                            _mm512_shuffle_ps(x, y, _MM_SHUFFLE(1, 0, 3, 2)));
-    } else {  // per block [x0, y1, x2, y3] + [x1, y0, x3, y2]
+    } else {  // per block [x0, x2, y0, y2] + [x1, x3, y1, y3]
       static_assert(step == 4, "AVX-512 has four in-vector tree steps");
-      const __m512 w = _mm512_mask_blend_ps(0xAAAA, y, x);
-      return _mm512_add_ps(_mm512_mask_blend_ps(0xAAAA, x, y),
-                           _mm512_permute_ps(w, _MM_SHUFFLE(2, 3, 0, 1)));
+      return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
     }
   }
 };
@@ -178,8 +166,8 @@ struct ArchOps<xsimd::fma3<xsimd::avx2>> : XsimdOpsBase<xsimd::fma3<xsimd::avx2>
   template <size_t step>
   static B fold(B a, B b) noexcept {
     const __m256 x = a, y = b;
-    if constexpr (step == 1) {  // [a.lo, b.lo] + [a.hi, b.hi]
-      return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+    if constexpr (step == 1) {  // [x.lo, y.hi] + [x.hi, y.lo]
+      return _mm256_add_ps(_mm256_blend_ps(x, y, 0xF0), _mm256_permute2f128_ps(x, y, 0x21));
     } else if constexpr (step == 2) {
       const __m256d p = _mm256_castps_pd(x), q = _mm256_castps_pd(y);
       return _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(p, q)),
