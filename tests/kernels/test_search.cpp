@@ -142,6 +142,46 @@ TEST_CASE("massive ties across top-k compactions equal the reference", "[kernels
   });
 }
 
+TEST_CASE("k from 64 to kMaxTopK = 128 equals the reference", "[kernels][search]") {
+  REQUIRE(kMaxTopK == 128);
+  const size_t n = 300;
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 700;
+    for (size_t dim : {size_t(33), size_t(64)}) {
+      for (Metric metric : kMetrics) {
+        PreparedTable table(random_floats(n * dim, seed++), n, dim, metric);
+        const std::vector<float> queries = random_floats(5 * dim, seed++);
+        for (DType dtype : kDTypes) {
+          const CodebookView book = table.view(dtype);
+          for (size_t k : {size_t(64), size_t(65), size_t(127), size_t(128)}) {
+            INFO("dim " << dim << " k " << k << " dtype " << dtype_name(dtype) << " metric "
+                        << int(metric));
+            const SearchResult got = run_kernel(kern, book, queries.data(), k);
+            require_same(got, run_reference(kern, book, queries.data(), k));
+            require_well_ordered(got);
+            REQUIRE(got.found == k);
+            std::vector<int32_t> ids(5 * k);
+            std::vector<float> scores(5 * k), want_scores(5 * k);
+            std::vector<int32_t> want_ids(5 * k);
+            codebook_search_multi(kern, book, queries.data(), 5, dim, k, ids.data(),
+                                  scores.data());
+            ref::codebook_search_multi(book, queries.data(), 5, dim, k, want_ids.data(),
+                                       want_scores.data(), kern.accumulation);
+            REQUIRE(ids == want_ids);
+            REQUIRE(scores == want_scores);
+          }
+          if (metric == Metric::inner_product) {
+            // A zero query ties all 300 scores at 0: the top 128 must be ids 0 .. 127.
+            const std::vector<float> zero(dim, 0.0f);
+            const SearchResult tied = run_kernel(kern, book, zero.data(), 128);
+            for (size_t i = 0; i < 128; ++i) REQUIRE(tied.ids[i] == int32_t(i));
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("k larger than the table pads with -1", "[kernels][search]") {
   PreparedTable table(random_floats(3 * 20, 5), 3, 20, Metric::inner_product);
   const std::vector<float> query = random_floats(20, 6);
