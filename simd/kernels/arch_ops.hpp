@@ -69,6 +69,8 @@ struct XsimdOpsBase {
   static B load(const float* p) noexcept { return B::load_unaligned(p); }
   static void store(float* p, B v) noexcept { v.store_unaligned(p); }
   static B broadcast(float v) noexcept { return B(v); }
+  // Correctly rounded on x86 (sqrtps); xsimd 8.1's NEON float sqrt is an estimate, so neon64
+  // overrides it.
   static B sqrt(B v) noexcept { return xsimd::sqrt(v); }
   static B positive_or_zero(B v) noexcept { return xsimd::select(v > B(0.0f), v, B(0.0f)); }
 };
@@ -242,6 +244,7 @@ struct ArchOps<xsimd::neon64> : XsimdOpsBase<xsimd::neon64> {
     const float32x2_t s2 = vadd_f32(vget_low_f32(q), vget_high_f32(q));
     return vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);
   }
+  static B sqrt(B v) noexcept { return vsqrtq_f32(v); }  // IEEE, unlike xsimd::sqrt here
   static uint32_t greater_mask(B v, float t) noexcept {
     const uint32x4_t bits = {1u, 2u, 4u, 8u};
     return vaddvq_u32(vandq_u32(vcgtq_f32(v, vdupq_n_f32(t)), bits));
