@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "simd/detail/scalar_common.hpp"
 #include "simd/kernels/dot.hpp"
@@ -128,6 +129,10 @@ size_t codebook_search(const CodebookView& book, const float* query, size_t k, i
 // queries per pass (each code load serving all of them), the rest one by one.
 constexpr size_t kQueryTile = 32;
 constexpr size_t kBlockBytes = 32 * 1024;
+// The tile's queries are copied to cache-line-aligned rows when they fit (dim <= 128 for a full
+// tile): callers' activation rows are usually only 16-byte aligned, so every 64-byte query load
+// would straddle two cache lines, and the query loads outnumber the code loads in the tile.
+constexpr size_t kAlignedQueryFloats = 4096;  // 16 KiB of stack
 
 template <class A, class T>
 void codebook_search_multi(const CodebookView& book, const float* queries, size_t n_queries,
@@ -146,10 +151,17 @@ void codebook_search_multi(const CodebookView& book, const float* queries, size_
     RunningTopK* top_of[kQueryTile];
     const float* xs[kQueryTile];
     float sq_norms[kQueryTile] = {};
+    alignas(64) float aligned[kAlignedQueryFloats];
+    const size_t aligned_stride = (book.dim + 15) / 16 * 16;
+    const bool copy = tile * aligned_stride <= kAlignedQueryFloats;
     for (size_t t = 0; t < tile; ++t) {
       tops[t] = RunningTopK{scores_out + (t0 + t) * k, ids_out + (t0 + t) * k, k};
       top_of[t] = &tops[t];
       xs[t] = queries + (t0 + t) * query_stride;
+      if (copy) {
+        std::memcpy(aligned + t * aligned_stride, xs[t], book.dim * sizeof(float));
+        xs[t] = aligned + t * aligned_stride;
+      }
       sq_norms[t] = query_sq_norm<A>(book, xs[t]);
     }
     for (size_t begin = 0; begin < book.n_codes; begin += block_rows) {
