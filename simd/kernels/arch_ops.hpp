@@ -81,7 +81,7 @@ struct XsimdOpsBase {
 constexpr size_t x86_slot_row(size_t lanes, size_t s) noexcept {
   return 4 * (s % (lanes / 4)) + s / (lanes / 4);
 }
-// SSE tree steps h = 2 and h = 1 (the AVX2 and AVX-512 folds do the same inside each 128-bit block).
+// SSE tree steps h = 2 and h = 1 (the AVX2 and AVX-512 folds do the same in each 128-bit block).
 inline __m128 fold_h2(__m128 a, __m128 b) noexcept {
   const __m128d x = _mm_castps_pd(a), y = _mm_castps_pd(b);
   return _mm_add_ps(_mm_castpd_ps(_mm_unpacklo_pd(x, y)), _mm_castpd_ps(_mm_unpackhi_pd(x, y)));
@@ -162,7 +162,8 @@ struct ArchOps<xsimd::fma3<xsimd::avx2>> : XsimdOpsBase<xsimd::fma3<xsimd::avx2>
     return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
   }
   static uint32_t greater_mask(B v, float t) noexcept {
-    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(t), _CMP_GT_OQ)));
+    const __m256 greater = _mm256_cmp_ps(v, _mm256_set1_ps(t), _CMP_GT_OQ);
+    return static_cast<uint32_t>(_mm256_movemask_ps(greater));
   }
   static constexpr size_t slot_row(size_t s) noexcept { return x86_slot_row(8, s); }
   template <size_t step>

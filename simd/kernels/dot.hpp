@@ -71,16 +71,20 @@ CBK_SIMD_INLINE void dot_tile_lanes(const float* const* xs, const T* const* rows
   constexpr size_t L = DotShape<A>::kLanes;
   constexpr size_t NB = DotShape<A>::kBatches;
   B acc[Q][G][NB];
-  unrolled<Q * G * NB>([&](auto i) CBK_SIMD_LAMBDA_INLINE { acc[i / (G * NB)][i / NB % G][i % NB] = Ops::zero(); });
+  unrolled<Q * G * NB>(
+      [&](auto i) CBK_SIMD_LAMBDA_INLINE { acc[i / (G * NB)][i / NB % G][i % NB] = Ops::zero(); });
   const size_t full = dim / kDotLanes;
   for (size_t c = 0; c < full; ++c) {
     const size_t offset = c * kDotLanes;
     unrolled<NB>([&](auto b) CBK_SIMD_LAMBDA_INLINE {
       B xb[Q];
-      unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { xb[q] = Ops::load(xs[q] + offset + b * L); });
+      unrolled<Q>([&](auto q)
+                      CBK_SIMD_LAMBDA_INLINE { xb[q] = Ops::load(xs[q] + offset + b * L); });
       unrolled<G>([&](auto g) CBK_SIMD_LAMBDA_INLINE {
         const B code = Ops::load(rows[g] + offset + b * L);
-        unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { acc[q][g][b] = Ops::madd(xb[q], code, acc[q][g][b]); });
+        unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE {
+          acc[q][g][b] = Ops::madd(xb[q], code, acc[q][g][b]);
+        });
       });
     });
   }
@@ -89,7 +93,9 @@ CBK_SIMD_INLINE void dot_tile_lanes(const float* const* xs, const T* const* rows
     // Zero-padded tail chunk, exactly as the spec pads.
     const size_t offset = full * kDotLanes;
     float x_tail[Q][kDotLanes] = {};
-    unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { std::memcpy(x_tail[q], xs[q] + offset, rest * sizeof(float)); });
+    unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE {
+      std::memcpy(x_tail[q], xs[q] + offset, rest * sizeof(float));
+    });
     unrolled<G>([&](auto g) CBK_SIMD_LAMBDA_INLINE {
       T row_tail[kDotLanes] = {};
       std::memcpy(row_tail, rows[g] + offset, rest * sizeof(T));
@@ -101,7 +107,9 @@ CBK_SIMD_INLINE void dot_tile_lanes(const float* const* xs, const T* const* rows
       });
     });
   }
-  unrolled<Q * G>([&](auto i) CBK_SIMD_LAMBDA_INLINE { out[i / G][i % G] = fold_batches<A>(acc[i / G][i % G]); });
+  unrolled<Q * G>([&](auto i) CBK_SIMD_LAMBDA_INLINE {
+    out[i / G][i % G] = fold_batches<A>(acc[i / G][i % G]);
+  });
 }
 
 // out[g] = <x, rows[g]> for g < G, over dim elements, in the spec's lane order.

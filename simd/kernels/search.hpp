@@ -52,14 +52,17 @@ CBK_SIMD_INLINE void fold_slots(const float* const* xs, const T* rows, size_t di
     typename Ops::B low[Q], high[Q];
     fold_slots<A, T, Q, R, N / 2>(xs, rows, dim, s0, low);
     fold_slots<A, T, Q, R, N / 2>(xs, rows, dim, s0 + N / 2, high);
-    unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE { out[q] = Ops::template fold<log2_of(N)>(low[q], high[q]); });
+    unrolled<Q>([&](auto q) CBK_SIMD_LAMBDA_INLINE {
+      out[q] = Ops::template fold<log2_of(N)>(low[q], high[q]);
+    });
   }
 }
 
 // finish_score for L codes at once (the same operations in the same order, so the same bits).
 template <class A, class T>
-CBK_SIMD_INLINE typename ArchOps<A>::B finish_scores(const CodebookView& book, typename ArchOps<A>::B dot,
-                                            float sq_norm, size_t j) noexcept {
+CBK_SIMD_INLINE typename ArchOps<A>::B finish_scores(const CodebookView& book,
+                                                     typename ArchOps<A>::B dot, float sq_norm,
+                                                     size_t j) noexcept {
   using Ops = ArchOps<A>;
   if constexpr (kDTypeOf<T> == DType::int8) dot = dot * Ops::load(book.row_scale + j);
   const typename Ops::B norm = Ops::load(book.norm_term + j);
