@@ -121,7 +121,8 @@ struct AttentionShape {
 
 // ---------------------------------------------------------------------------------------------
 // Kernel signatures. Search results: min(k, n_codes) entries sorted by descending score, ties to
-// the lower id; remaining slots up to k are filled with id -1 and score -infinity. 1 <= k <= 64.
+// the lower id; remaining slots up to k are filled with id -1 and score -infinity. 1 <= k <= 128
+// (kMaxTopK: the paper's largest k; the running top-k lives in the caller's output arrays).
 // Returns the number of valid entries.
 
 // Single query: query[dim].
@@ -204,6 +205,6 @@ void linear_gemv(const Kernels& kern, const WeightView& w, const float* bias, co
 void linear_gemm(const Kernels& kern, const WeightView& w, const float* bias, const float* x,
                  size_t n_rows, size_t x_stride, float* y, size_t y_stride) noexcept;
 
-inline constexpr size_t kMaxTopK = 64;
+inline constexpr size_t kMaxTopK = 128;
 
 }  // namespace cbk::simd

@@ -62,7 +62,7 @@ void register_for(simd::Isa isa) {
         }
       });
   add("f32_layernorm/n:768", isa, [](benchmark::State& state, const simd::Kernels& kern) {
-    const std::vector<float> x = bench_random(kModel, 1), g = bench_random(kModel, 2);
+    const AlignedVector<float> x = bench_random(kModel, 1), g = bench_random(kModel, 2);
     std::vector<float> out(kModel);
     for (auto _ : state) {
       kern.f32_layernorm(x.data(), g.data(), g.data(), kModel, 1e-5f, out.data());
@@ -70,16 +70,16 @@ void register_for(simd::Isa isa) {
     }
   });
   add("f32_softmax/n:1024", isa, [](benchmark::State& state, const simd::Kernels& kern) {
-    const std::vector<float> x = bench_random(1024, 3);
+    const AlignedVector<float> x = bench_random(1024, 3);
     std::vector<float> work(1024);
     for (auto _ : state) {
-      work = x;
+      work.assign(x.begin(), x.end());
       kern.f32_softmax(work.data(), work.size());
       benchmark::DoNotOptimize(work.data());
     }
   });
   add("f32_gelu_tanh/n:3072", isa, [](benchmark::State& state, const simd::Kernels& kern) {
-    const std::vector<float> x = bench_random(kHidden, 4);
+    const AlignedVector<float> x = bench_random(kHidden, 4);
     std::vector<float> out(kHidden);
     for (auto _ : state) {
       kern.f32_gelu_tanh(x.data(), out.data(), kHidden);
@@ -93,8 +93,8 @@ void register_for(simd::Isa isa) {
         shape.head_dim = 64;
         shape.kv_stride = kModel;
         shape.scale = 0.125f;
-        const std::vector<float> k = bench_random(1024 * kModel, 5), v = bench_random(1024 * kModel, 6);
-        const std::vector<float> q = bench_random(kModel, 7);
+        const AlignedVector<float> k = bench_random(1024 * kModel, 5), v = bench_random(1024 * kModel, 6);
+        const AlignedVector<float> q = bench_random(kModel, 7);
         std::vector<float> scratch(1024), out(kModel);
         for (auto _ : state) {
           kern.f32_attention_decode(shape, q.data(), k.data(), v.data(), 1023, scratch.data(),

@@ -8,10 +8,10 @@
 
 namespace cbk::bench {
 
-std::vector<float> bench_random(size_t n, uint32_t seed) {
+AlignedVector<float> bench_random(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> out(n);
+  AlignedVector<float> out(n);
   for (float& v : out) v = dist(rng);
   return out;
 }

@@ -4,19 +4,41 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "simd/simd.hpp"
 
 namespace cbk::bench {
 
+// 64-byte-aligned storage: the loader keeps every tensor at its 64-byte file alignment, so the
+// kernels see cache-line-aligned tables in the engine; std::vector's 16-byte alignment would make
+// every 64-byte load of an AVX-512 kernel straddle two cache lines.
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const CacheLineAllocator<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const CacheLineAllocator<U>&) const noexcept { return false; }
+};
+template <class T>
+using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
+
 struct BenchTable {
   size_t n_codes = 0, dim = 0;
-  std::vector<float> codes, norm_term;            // inner-product norm terms of the f32 codes
-  std::vector<uint16_t> codes_f16;
-  std::vector<int8_t> codes_q8;
-  std::vector<float> scale_q8, error_f16, error_q8;
-  std::vector<float> queries;                     // kQueries x dim, LayerNorm-like N(0, 1)
+  AlignedVector<float> codes, norm_term;          // inner-product norm terms of the f32 codes
+  AlignedVector<uint16_t> codes_f16;
+  AlignedVector<int8_t> codes_q8;
+  AlignedVector<float> scale_q8, error_f16, error_q8;
+  AlignedVector<float> queries;                   // kQueries x dim, LayerNorm-like N(0, 1)
   static constexpr size_t kQueries = 64;
 
   simd::CodebookView view(simd::DType dtype) const;
@@ -25,6 +47,6 @@ struct BenchTable {
 };
 
 const BenchTable& bench_table(size_t n_codes, size_t dim);
-std::vector<float> bench_random(size_t n, uint32_t seed);
+AlignedVector<float> bench_random(size_t n, uint32_t seed);
 
 }  // namespace cbk::bench

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bench/kernels/bench_tables.hpp"
 #include "simd/simd.hpp"
 
 namespace cbk::bench {
@@ -66,7 +67,7 @@ MachinePeaks measure() {
 
   // 12 KiB (3072 floats = 16 x 12 x 16): in L1 on any x86 of the last decade.
   constexpr size_t kL1Floats = 3072, kPasses = 200'000;
-  std::vector<float> l1(kL1Floats, 1.0f);
+  AlignedVector<float> l1(kL1Floats, 1.0f);  // cache-line aligned, like the kernels' tables
   peaks.load_fma_flops_per_s = peaks.fma_flops_per_s;  // no x86 loop: report the register peak
 #if defined(CBK_BENCH_X86_PEAKS)
   double load_s = 0;

@@ -142,6 +142,46 @@ TEST_CASE("massive ties across top-k compactions equal the reference", "[kernels
   });
 }
 
+TEST_CASE("k from 64 to kMaxTopK = 128 equals the reference", "[kernels][search]") {
+  REQUIRE(kMaxTopK == 128);
+  const size_t n = 300;
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 700;
+    for (size_t dim : {size_t(33), size_t(64)}) {
+      for (Metric metric : kMetrics) {
+        PreparedTable table(random_floats(n * dim, seed++), n, dim, metric);
+        const std::vector<float> queries = random_floats(5 * dim, seed++);
+        for (DType dtype : kDTypes) {
+          const CodebookView book = table.view(dtype);
+          for (size_t k : {size_t(64), size_t(65), size_t(127), size_t(128)}) {
+            INFO("dim " << dim << " k " << k << " dtype " << dtype_name(dtype) << " metric "
+                        << int(metric));
+            const SearchResult got = run_kernel(kern, book, queries.data(), k);
+            require_same(got, run_reference(kern, book, queries.data(), k));
+            require_well_ordered(got);
+            REQUIRE(got.found == k);
+            std::vector<int32_t> ids(5 * k);
+            std::vector<float> scores(5 * k), want_scores(5 * k);
+            std::vector<int32_t> want_ids(5 * k);
+            codebook_search_multi(kern, book, queries.data(), 5, dim, k, ids.data(),
+                                  scores.data());
+            ref::codebook_search_multi(book, queries.data(), 5, dim, k, want_ids.data(),
+                                       want_scores.data(), kern.accumulation);
+            REQUIRE(ids == want_ids);
+            REQUIRE(scores == want_scores);
+          }
+          if (metric == Metric::inner_product) {
+            // A zero query ties all 300 scores at 0: the top 128 must be ids 0 .. 127.
+            const std::vector<float> zero(dim, 0.0f);
+            const SearchResult tied = run_kernel(kern, book, zero.data(), 128);
+            for (size_t i = 0; i < 128; ++i) REQUIRE(tied.ids[i] == int32_t(i));
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("k larger than the table pads with -1", "[kernels][search]") {
   PreparedTable table(random_floats(3 * 20, 5), 3, 20, Metric::inner_product);
   const std::vector<float> query = random_floats(20, 6);
@@ -182,6 +222,44 @@ TEST_CASE("multi-query search equals single-query search row by row", "[kernels]
                                                   scores.begin() + (t + 1) * s.k),
                                std::min(s.k, s.n_codes)};
             require_same(multi, single);
+          }
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("multi-query search equals the reference at query-tile and row-block boundaries",
+          "[kernels][search]") {
+  // Query counts around the register tile (4 queries on AVX-512) and the cache tile (32 queries);
+  // code counts around the 16-row vector blocks and the 32 KiB row blocks (128 rows of 64 f32,
+  // 256 of f16, 512 of int8).
+  const size_t query_counts[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 50};
+  const size_t code_counts[] = {1, 15, 16, 17, 127, 128, 129, 257, 513};
+  for_each_supported_isa([&](const Kernels& kern) {
+    uint32_t seed = 900;
+    for (size_t n : code_counts) {
+      for (Metric metric : kMetrics) {
+        const size_t dim = n % 2 == 0 ? 64 : 45;  // a whole chunk count and a padded tail
+        PreparedTable table(random_floats(n * dim, seed++), n, dim, metric);
+        const size_t stride = dim + 5, k = 8;
+        const std::vector<float> queries = random_floats(50 * stride, seed++);
+        for (DType dtype : kDTypes) {
+          const CodebookView book = table.view(dtype);
+          std::vector<int32_t> want_ids(50 * k);
+          std::vector<float> want_scores(50 * k);
+          ref::codebook_search_multi(book, queries.data(), 50, stride, k, want_ids.data(),
+                                     want_scores.data(), kern.accumulation);
+          for (size_t n_queries : query_counts) {
+            INFO("codes " << n << " dim " << dim << " queries " << n_queries << " dtype "
+                          << dtype_name(dtype) << " metric " << int(metric));
+            std::vector<int32_t> ids(n_queries * k + 1, 7);
+            std::vector<float> scores(n_queries * k + 1, 7.0f);
+            codebook_search_multi(kern, book, queries.data(), n_queries, stride, k, ids.data(),
+                                  scores.data());
+            REQUIRE(std::equal(ids.begin(), ids.end() - 1, want_ids.begin()));
+            REQUIRE(std::equal(scores.begin(), scores.end() - 1, want_scores.begin()));
+            REQUIRE(ids.back() == 7);  // nothing written past n_queries x k
           }
         }
       }

@@ -127,7 +127,7 @@ TEST_CASE("exact quantized search stays exact when most codes survive the bound"
       const std::vector<float> queries = random_floats(4 * dim, 79);
       for_each_supported_isa([&](const Kernels& kern) {
         for (DType dtype : {DType::f16, DType::int8}) {
-          for (size_t k : {size_t(1), size_t(64)}) {
+          for (size_t k : {size_t(1), size_t(64), size_t(128)}) {
             for (size_t q = 0; q < 4; ++q) {
               INFO("spread " << spread << " metric " << int(metric) << " dtype "
                              << dtype_name(dtype) << " k " << k << " query " << q);

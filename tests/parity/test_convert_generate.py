@@ -109,6 +109,20 @@ class ConvertThenGenerate(unittest.TestCase):
                 self.assertEqual(raw.returncode, 0, raw.stderr)
                 self.assertEqual(raw.stdout, text + b"\n")
 
+    def test_k_up_to_128_reproduces_the_reference_and_129_is_refused(self):
+        # The paper's TokFSM ablation goes up to k = 128 (simd::kMaxTopK): 160 codes per codebook.
+        for k in (64, 65, 127, 128):
+            with self.subTest(k=k):
+                ckpt = checkpoint("gpt_neox", "k%d" % k, num_codes=160, k_codebook=k, formats=("safetensors",))
+                got, _ = self.check_reproduces_reference(ckpt, os.path.join(WORK, "k%d.cbk" % k))
+                self.assertTrue(all(len(row) == k for c in got["codes"] for row in c["ids"]))
+        ckpt = checkpoint("gpt_neox", "k129", num_codes=160, k_codebook=129, formats=("safetensors",))
+        model = os.path.join(WORK, "k129.cbk")
+        self.convert(ckpt, model)  # the file format allows any k <= codes; the engine refuses it
+        out = cbk_generate(model)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("k = 129 exceeds the kernel limit of 128", out.stderr)
+
 
 if __name__ == "__main__":
     split = sys.argv.index("--")

@@ -45,14 +45,14 @@ def every_site_model(family, seed, weight_dtype="f32", **arch):
 
 def steering_model():
     """GPT-2, one layer: a grouped attn_preproj codebook (4 heads, C = 6, k = 2), a vanilla
-    euclidean mlp codebook (C = 8, k = 1) and a transformer_block codebook (C = 80, k = 2)."""
+    euclidean mlp codebook (C = 8, k = 1) and a transformer_block codebook (C = 160, k = 2)."""
     rng = np.random.default_rng(7)
     w = CbkWriter()
     tok = byte_bpe_tokenizer()
     random_base(w, "gpt2", rng, len(tok["tokens"]), D, 1, HEADS, D_MLP, MAX_POS)
     random_codebook(w, rng, 0, "attn_preproj", D, HEADS, 6, 2)
     random_codebook(w, rng, 0, "mlp", D, 1, 8, 1, "euclidean")
-    random_codebook(w, rng, 0, "transformer_block", D, 1, 80, 2)  # C > 64: the keep-mode fallback
+    random_codebook(w, rng, 0, "transformer_block", D, 1, 160, 2)  # C > 128: the keep-mode fallback
     w.tokenizer = tok
     return w
 

@@ -1,5 +1,5 @@
 // Steering on hand-built cases (model "steering": GPT-2, 1 layer; codebook 0 = attn_preproj
-// 4 groups C=6 k=2, codebook 1 = mlp C=8 k=1 euclidean, codebook 2 = transformer_block C=80 k=2).
+// 4 groups C=6 k=2, codebook 1 = mlp C=8 k=1 euclidean, codebook 2 = transformer_block C=160 k=2).
 // Each case checks the trace against the unsteered run or an equivalent formulation.
 #include <cmath>
 
@@ -156,17 +156,18 @@ TEST_CASE("keep-mode disable: the next best codes fill in", "[engine][steering]"
   REQUIRE(t.id(0, 3, p, 1) == d.id(0, 3, p, 1));
 }
 
-TEST_CASE("keep-mode with more than 64 codes to rank uses the exact fallback", "[engine][steering]") {
-  // codebook 2 (transformer_block, C = 80, k = 2). top_n 62 alone ranks 64 codes (kernel path);
-  // with the best code also disabled it needs 65 (fallback) and must shift by exactly one rank.
+TEST_CASE("keep-mode with more than 128 codes to rank uses the exact fallback", "[engine][steering]") {
+  // codebook 2 (transformer_block, C = 160, k = 2). top_n 126 alone ranks 128 codes (kernel path,
+  // simd::kMaxTopK); with the best code also disabled it needs 129 (fallback) and must shift by
+  // exactly one rank.
   const Steered base = run({}, kTokens, 0, false);
   const std::uint32_t p = 3;
   const std::int32_t best = base.id(2, 0, p, 0);
   Steering fast;
-  fast.disables.push_back(disable(CodebookSite::transformer_block, -1, {}, 62, PositionSet::single(p),
+  fast.disables.push_back(disable(CodebookSite::transformer_block, -1, {}, 126, PositionSet::single(p),
                                   DisableCodes::Mode::keep));
   Steering slow;
-  slow.disables.push_back(disable(CodebookSite::transformer_block, -1, {best}, 62, PositionSet::single(p),
+  slow.disables.push_back(disable(CodebookSite::transformer_block, -1, {best}, 126, PositionSet::single(p),
                                   DisableCodes::Mode::keep));
   const Steered f = run(fast, kTokens, 0, false), s = run(slow, kTokens, 0, false);
   REQUIRE(s.id(2, 0, p, 0) == f.id(2, 0, p, 1));
@@ -174,7 +175,7 @@ TEST_CASE("keep-mode with more than 64 codes to rank uses the exact fallback", "
   REQUIRE(s.score(2, 0, p, 1) <= s.score(2, 0, p, 0));
   // two keep disables at one token: union of codes, max of top_n
   Steering both;
-  both.disables.push_back(disable(CodebookSite::transformer_block, -1, {}, 62, PositionSet::single(p),
+  both.disables.push_back(disable(CodebookSite::transformer_block, -1, {}, 126, PositionSet::single(p),
                                   DisableCodes::Mode::keep));
   both.disables.push_back(disable(CodebookSite::transformer_block, -1, {best}, 3, PositionSet::single(p),
                                   DisableCodes::Mode::keep));

@@ -294,7 +294,8 @@ typedef struct cbk_codebook_info {
   uint32_t groups;     /* groups (e.g. attention heads); each selects its own codes */
   uint32_t codes;      /* codes per group */
   uint32_t dim;        /* dimension of one code; groups * dim = the site's width */
-  uint32_t k;          /* codes selected per token and group */
+  uint32_t k;          /* codes selected per token and group (this library runs k <= 128;
+                          a model with a larger k is refused with CBK_STATUS_UNSUPPORTED) */
   cbk_metric metric;
 } cbk_codebook_info;
 
