@@ -158,6 +158,16 @@ class Threads(unittest.TestCase):
             self.assertIn("--threads needs an integer in [1, 256]", r.stderr)
 
 
+class NoMmap(unittest.TestCase):
+    def test_a_read_model_gives_the_same_output_as_a_mapped_one(self):
+        path = write_tmp(CORPUS)
+        self.assertEqual(run_json("generate", MODEL, "-p", CORPUS, "-n", "6", "--seed", "3", "--no-mmap"),
+                         run_json("generate", MODEL, "-p", CORPUS, "-n", "6", "--seed", "3"))
+        self.assertEqual(run_json("eval", MODEL, path, "--context", "8", "--no-mmap"),
+                         run_json("eval", MODEL, path, "--context", "8"))
+        self.assertGreater(run_json("bench", MODEL, "--runs", "1", "--no-mmap")["decode_tokens_per_second"], 0)
+
+
 class UsageErrors(unittest.TestCase):
     def test_exit_codes(self):
         path = write_tmp(CORPUS)

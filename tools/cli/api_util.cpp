@@ -98,6 +98,12 @@ bool parse_number(const std::string& s, double* out) {
   return !s.empty() && end == s.c_str() + s.size();
 }
 
+cbk_model_params model_params(bool no_mmap) {
+  cbk_model_params p = cbk_model_default_params();
+  if (no_mmap) p.use_mmap = 0;
+  return p;
+}
+
 bool parse_threads(const std::string& s, std::uint32_t* out) {
   long long v = 0;
   if (!parse_count(s, 1, 256, &v)) return false;

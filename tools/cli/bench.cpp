@@ -13,11 +13,12 @@ namespace cbk::cli {
 namespace {
 
 constexpr const char* kBenchUsage =
-    "usage: cbk bench MODEL.cbk [--prompt N] [--decode N] [--runs R] [--threads N] [--json]\n"
+    "usage: cbk bench MODEL.cbk [--prompt N] [--decode N] [--runs R] [--threads N] [--no-mmap] [--json]\n"
     "  --prompt N   prompt tokens (default: min(128, half the context))\n"
     "  --decode N   greedy decode steps after the prompt (default 32, or what the context leaves)\n"
     "  --runs R     repetitions; the best is reported (default 3)\n"
     "  --threads N  threads per session (default 1)\n"
+    "  --no-mmap    read the model into memory (huge pages: faster decode of large models)\n"
     "  --json       one JSON object on stdout\n";
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -31,11 +32,13 @@ int run_bench(const std::vector<std::string>& args) {
   bool json = false;
   long long prompt = 0, decode = -1, runs = 3;  // decode -1: 32, or what the context leaves
   std::uint32_t threads = 1;
+  bool no_mmap = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const bool has_value = i + 1 < args.size();
     if (arg == "-h" || arg == "--help") { std::fputs(kBenchUsage, stdout); return kExitOk; }
     else if (arg == "--json") json = true;
+    else if (arg == "--no-mmap") no_mmap = true;
     else if (arg == "--prompt") { if (!has_value || !parse_count(args[++i], 1, 1ll << 31, &prompt)) return usage_error("bench", "--prompt needs an integer >= 1", kBenchUsage); }
     else if (arg == "--decode") { if (!has_value || !parse_count(args[++i], 0, 1ll << 31, &decode)) return usage_error("bench", "--decode needs an integer >= 0", kBenchUsage); }
     else if (arg == "--threads") { if (!has_value || !parse_threads(args[++i], &threads)) return usage_error("bench", kThreadsError, kBenchUsage); }
@@ -47,7 +50,8 @@ int run_bench(const std::vector<std::string>& args) {
   if (path.empty()) return usage_error("bench", "missing MODEL.cbk", kBenchUsage);
 
   cbk_status st = CBK_STATUS_OK;
-  model_ptr model = load_model(path.c_str(), nullptr, &st);
+  const cbk_model_params params = model_params(no_mmap);
+  model_ptr model = load_model(path.c_str(), &params, &st);
   if (!model) return api_failure("bench", st);
   cbk_architecture arch = sized<cbk_architecture>();
   cbk_model_architecture(model.get(), &arch);

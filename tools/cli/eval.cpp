@@ -14,19 +14,20 @@ namespace cbk::cli {
 namespace {
 
 constexpr const char* kEvalUsage =
-    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--threads N] [--json]\n"
+    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--threads N] [--no-mmap] [--json]\n"
     "  Mean next-token loss (nats), perplexity and top-1 accuracy over FILE, run in windows\n"
     "  of the context length.\n"
     "  --ids         FILE holds token ids (whitespace or comma separated), not text\n"
     "  --context N   window length (default: the model's context)\n"
     "  --threads N   threads per session (default 1; results are identical for any N)\n"
+    "  --no-mmap     read the model into memory (huge pages: faster on large models)\n"
     "  --json        one JSON object on stdout\n";
 
 }  // namespace
 
 int run_eval(const std::vector<std::string>& args) {
   std::vector<std::string> pos;
-  bool ids = false, json = false;
+  bool ids = false, json = false, no_mmap = false;
   long long context = 0;
   std::uint32_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -34,6 +35,7 @@ int run_eval(const std::vector<std::string>& args) {
     if (arg == "-h" || arg == "--help") { std::fputs(kEvalUsage, stdout); return kExitOk; }
     else if (arg == "--ids") ids = true;
     else if (arg == "--json") json = true;
+    else if (arg == "--no-mmap") no_mmap = true;
     else if (arg == "--context") {
       if (i + 1 >= args.size() || !parse_count(args[++i], 2, 1ll << 31, &context))
         return usage_error("eval", "--context needs an integer >= 2", kEvalUsage);
@@ -46,7 +48,8 @@ int run_eval(const std::vector<std::string>& args) {
   if (pos.size() != 2) return usage_error("eval", "expected MODEL.cbk and FILE", kEvalUsage);
 
   cbk_status st = CBK_STATUS_OK;
-  model_ptr model = load_model(pos[0].c_str(), nullptr, &st);
+  const cbk_model_params params = model_params(no_mmap);
+  model_ptr model = load_model(pos[0].c_str(), &params, &st);
   if (!model) return api_failure("eval", st);
   std::string error;
   Corpus corpus;

@@ -20,6 +20,7 @@ constexpr const char* kGenerateUsage =
     "  -n N                 new tokens to generate (default: the model's generation defaults)\n"
     "  --seed S             sampling seed\n"
     "  --threads N          threads per session (default 1; results are identical for any N)\n"
+    "  --no-mmap            read the model into memory (huge pages: faster decode of large models)\n"
     "  --temp T             temperature (0 = greedy)\n"
     "  --top-k K            keep the K most likely tokens (0 = off)\n"
     "  --top-p P            nucleus sampling (1 = off)\n"
@@ -45,6 +46,7 @@ struct Args {
   float temp = 1.0f, top_p = 1.0f;
   std::uint32_t top_k = 0;
   std::uint32_t threads = 1;
+  bool no_mmap = false;
   bool ignore_eos = false, show_codes = false, json = false;
   std::string trace_file;
   std::vector<SteerFlag> steering;
@@ -85,6 +87,8 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
       a->has_seed = true;
     } else if (arg == "--threads") {
       if (!next(&v) || !parse_threads(v, &a->threads)) return usage_error(kThreadsError);
+    } else if (arg == "--no-mmap") {
+      a->no_mmap = true;
     } else if (arg == "--temp") {
       if (!next(&v) || !parse_number(v, &num) || num < 0) return usage_error("--temp needs a number >= 0");
       a->temp = static_cast<float>(num);
@@ -194,7 +198,8 @@ int run_generate(const std::vector<std::string>& args) {
   if (int rc = parse_args(args, &a); rc >= 0) return rc;
 
   cbk_status st = CBK_STATUS_OK;
-  model_ptr model = load_model(a.model.c_str(), nullptr, &st);
+  const cbk_model_params params = model_params(a.no_mmap);
+  model_ptr model = load_model(a.model.c_str(), &params, &st);
   if (!model) return failure(st);
   const cbk_model* m = model.get();
   cbk_generation_defaults defaults = sized<cbk_generation_defaults>();
