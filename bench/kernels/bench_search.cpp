@@ -30,6 +30,8 @@ constexpr size_t kTopK[] = {1, 8, 64};
 constexpr Shape kHeadShapes[] = {{1024, 32}, {1024, 64}};
 // Prefill of a Pythia-70m-shaped head (C = 10k, d = 64): the multi-query kernel, 64 queries.
 constexpr Shape kPrefillShapes[] = {{10000, 64}};
+// One decode-time group of the same head (one query): the exact int8/f16 scans.
+constexpr Shape kDecodeShapes[] = {{10000, 64}};
 
 size_t element_bytes(simd::DType dtype) {
   return dtype == simd::DType::f32 ? 4 : (dtype == simd::DType::f16 ? 2 : 1);
@@ -90,7 +92,7 @@ void register_single(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k)
 void register_exact(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k) {
   const std::string name = std::string(dtype_prefix(dtype)) + "_codebook_search_exact__" +
                            simd::isa_name(isa) + shape_suffix(s, k);
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+  with_min(benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     const BenchTable& table = bench_table(s.n_codes, s.dim);
     const simd::Kernels& kern = simd::kernels_for(isa);
     const simd::ExactSearchTable exact = table.exact(dtype);
@@ -108,7 +110,7 @@ void register_exact(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k) 
                       2.0 * double(s.n_codes * s.dim), 1.0);
     state.counters["rescored"] =
         benchmark::Counter(double(rescored), benchmark::Counter::kAvgIterations);
-  })->Unit(benchmark::kMicrosecond);
+  }))->Unit(benchmark::kMicrosecond);
 }
 
 void register_multi(simd::Isa isa, const Shape& s, size_t k, size_t n_queries) {
@@ -206,6 +208,11 @@ void register_search_benchmarks() {
   for (const Shape& s : kPrefillShapes) {
     for (simd::Isa isa : isas) register_multi(isa, s, 8, 64);
     register_single(best, simd::DType::f32, s, 8);
+  }
+  for (const Shape& s : kDecodeShapes) {  // the f32 single-query one is a prefill entry above
+    for (simd::DType dtype : {simd::DType::f16, simd::DType::int8}) {
+      register_exact(best, dtype, s, 8);
+    }
   }
 }
 
