@@ -145,12 +145,10 @@ inline void prefetch_row(const float* row, size_t dim) noexcept {
   for (size_t i = 0; i < dim; i += 64 / sizeof(float)) __builtin_prefetch(row + i);
 }
 
-// The float threshold for PreTest: the largest float below `prune` (a code is dropped only when its
-// float upper bound is below this, hence strictly below prune, as the exact test requires), or
-// -infinity (drop nothing) while prune is below -2^100: there a float upper bound that overflowed to
-// -infinity is no longer known to be far below prune (see PreTest).
+// The float threshold for PreTest: the largest float below `prune`. A code is dropped only when its
+// float upper bound is below this, hence strictly below prune, as the exact test requires; with
+// prune = -infinity (or NaN) nothing is dropped.
 inline float pretest_threshold(double prune) noexcept {
-  if (!(prune > -0x1p100)) return -std::numeric_limits<float>::infinity();
   float t = static_cast<float>(prune);
   if (!(double(t) < prune)) t = std::nextafter(t, -std::numeric_limits<float>::infinity());
   return t;
@@ -163,11 +161,14 @@ inline float pretest_threshold(double prune) noexcept {
 // (the 4u |quant_dot| slack term, the bound's own 4u rounding widenings) and the float rounding of
 // the dozen operations here (float(query_norm), float(dot_rel_error), the int8 row-scale product,
 // ...) each stay within a few u of those magnitudes, so below 64 u together. Absolute terms cover
-// the 1e-30 slack floor (1e-29 here) and the absolute rounding errors of subnormal results (FLT_MIN,
-// inner product only: an underflowing distance makes the Euclidean upper bound 0, the largest
-// score). Non-finite values keep the code: NaN fails the ordered compare and +inf exceeds any
-// threshold; -inf comes only from a float overflow of a value below -2^127 (2^100 even after the
-// margins), which pretest_threshold never drops against.
+// the 1e-30 slack floor (1e-29 here) and the absolute rounding errors of subnormal results (FLT_MIN;
+// in the inner product, a subnormal error amplified by a later product lands in a term that the
+// margin covers: width >= 2 dot_rel_error ||x||, and quant_dot's error times norm_term is covered by
+// 1e-29 norm_term; in the Euclidean distance an underflow only raises the upper bound toward 0, the
+// largest score). A float overflow proves nothing, so such codes are kept: NaN fails the ordered
+// compare, +inf exceeds any threshold, and an inner-product bound of -inf (an overflowed quant_dot
+// or score) is excluded explicitly; an overflowed Euclidean distance becomes NaN or -inf and so a
+// bound of 0.
 template <class A>
 struct PreTest {
   using Ops = ArchOps<A>;
@@ -203,7 +204,8 @@ struct PreTest {
                       Ops::broadcast(1e-29f) * norm;
       high = (score + width) + (Ops::abs(score) + width) * margin +
              Ops::broadcast(std::numeric_limits<float>::min());
-      testable = Ops::greater_mask(norm, 0.0f);
+      testable = Ops::greater_mask(norm, 0.0f) &
+                 Ops::greater_mask(high, -std::numeric_limits<float>::max());
     } else {
       // ScoreBound: dist^2 = |x|^2 - 2 (quant_dot + slack) + norm_term less its rounding allowance
       // 4u (|x|^2 + 2 |quant_dot| + 2 slack + norm_term): here less 2^-12 of that sum.
