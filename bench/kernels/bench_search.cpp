@@ -127,8 +127,8 @@ simd::ExactSearchTable group_of(simd::ExactSearchTable t, size_t g, size_t rows)
   return t;
 }
 
-// Decode in the engine: each query scans the next of `groups` different C x d tables, so the tables
-// come from memory as they do there (Pythia-410m: 384 groups of 10k x 64 per token), not from cache.
+// Decode in the engine: each query scans the next of `groups` different C x d tables, so the
+// tables come from memory as they do there (Pythia-410m: 384 groups of 10k x 64 per token).
 // f32: the single-query kernel; f16/int8: the exact search. GB/s counts the scanned table only.
 void register_groups(simd::Isa isa, simd::DType dtype, const Shape& s, size_t groups, size_t k) {
   const bool exact = dtype != simd::DType::f32;

@@ -161,14 +161,14 @@ inline float pretest_threshold(double prune) noexcept {
 // (the 4u |quant_dot| slack term, the bound's own 4u rounding widenings) and the float rounding of
 // the dozen operations here (float(query_norm), float(dot_rel_error), the int8 row-scale product,
 // ...) each stay within a few u of those magnitudes, so below 64 u together. Absolute terms cover
-// the 1e-30 slack floor (1e-29 here) and the absolute rounding errors of subnormal results (FLT_MIN;
-// in the inner product, a subnormal error amplified by a later product lands in a term that the
-// margin covers: width >= 2 dot_rel_error ||x||, and quant_dot's error times norm_term is covered by
-// 1e-29 norm_term; in the Euclidean distance an underflow only raises the upper bound toward 0, the
-// largest score). A float overflow proves nothing, so such codes are kept: NaN fails the ordered
-// compare, +inf exceeds any threshold, and an inner-product bound of -inf (an overflowed quant_dot
-// or score) is excluded explicitly; an overflowed Euclidean distance becomes NaN or -inf and so a
-// bound of 0.
+// the 1e-30 slack floor (1e-29 here) and the absolute rounding errors of subnormal results
+// (FLT_MIN; in the inner product, a subnormal error amplified by a later product lands in a term
+// that the margin covers: width >= 2 dot_rel_error ||x||, and quant_dot's error times norm_term is
+// covered by 1e-29 norm_term; in the Euclidean distance an underflow only raises the upper bound
+// toward 0, the largest score). A float overflow proves nothing, so such codes are kept: NaN fails
+// the ordered compare, +inf exceeds any threshold, and an inner-product bound of -inf (an
+// overflowed quant_dot or score) is excluded explicitly; an overflowed Euclidean distance becomes
+// NaN or -inf and so a bound of 0.
 template <class A>
 struct PreTest {
   using Ops = ArchOps<A>;
