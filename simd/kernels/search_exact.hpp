@@ -5,7 +5,7 @@
 // final k-th score from below, so a code whose upper bound is below that can never enter; the rest
 // are kept as candidates in a small fixed buffer. The table is dotted L rows per vector (the f32
 // kernel's fold, so each row's sum is the same), and a float version of the upper bound (PreTest)
-// drops whole vectors with one compare; the double bound runs only for the rows it keeps.
+// drops rows with one compare per vector; the double bound runs only for the rows it keeps.
 // Pass 2 (also run whenever the buffer fills) rescores candidates in f32 in order of decreasing
 // upper bound and stops at the first whose upper bound is below the exact k-th score so far: the
 // likely winners are rescored first, so the threshold is tight almost at once and few rows (each a
