@@ -30,6 +30,9 @@ constexpr size_t kTopK[] = {1, 8, 64};
 constexpr Shape kHeadShapes[] = {{1024, 32}, {1024, 64}};
 // Prefill of a Pythia-70m-shaped head (C = 10k, d = 64): the multi-query kernel, 64 queries.
 constexpr Shape kPrefillShapes[] = {{10000, 64}};
+// One decode-time group of the same head (one query): the exact int8/f16 scans.
+constexpr Shape kDecodeShapes[] = {{10000, 64}};
+constexpr size_t kDecodeGroups = 64;  // 164 MB of f32 tables: out of cache
 
 size_t element_bytes(simd::DType dtype) {
   return dtype == simd::DType::f32 ? 4 : (dtype == simd::DType::f16 ? 2 : 1);
@@ -90,7 +93,7 @@ void register_single(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k)
 void register_exact(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k) {
   const std::string name = std::string(dtype_prefix(dtype)) + "_codebook_search_exact__" +
                            simd::isa_name(isa) + shape_suffix(s, k);
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+  with_min(benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     const BenchTable& table = bench_table(s.n_codes, s.dim);
     const simd::Kernels& kern = simd::kernels_for(isa);
     const simd::ExactSearchTable exact = table.exact(dtype);
@@ -108,7 +111,54 @@ void register_exact(simd::Isa isa, simd::DType dtype, const Shape& s, size_t k) 
                       2.0 * double(s.n_codes * s.dim), 1.0);
     state.counters["rescored"] =
         benchmark::Counter(double(rescored), benchmark::Counter::kAvgIterations);
-  })->Unit(benchmark::kMicrosecond);
+  }))->Unit(benchmark::kMicrosecond);
+}
+
+// Rows [g * rows, (g + 1) * rows) of a table as a table of its own.
+simd::ExactSearchTable group_of(simd::ExactSearchTable t, size_t g, size_t rows) {
+  const size_t first = g * rows;
+  const size_t elem = element_bytes(t.quantized.dtype);
+  t.quantized.codes = static_cast<const char*>(t.quantized.codes) + first * t.quantized.dim * elem;
+  if (t.quantized.row_scale) t.quantized.row_scale += first;
+  t.quantized.norm_term += first;
+  t.quantized.n_codes = rows;
+  if (t.exact_codes) t.exact_codes += first * t.quantized.dim;
+  if (t.quant_error) t.quant_error += first;
+  return t;
+}
+
+// Decode in the engine: each query scans the next of `groups` different C x d tables, so the
+// tables come from memory as they do there (Pythia-410m: 384 groups of 10k x 64 per token).
+// f32: the single-query kernel; f16/int8: the exact search. GB/s counts the scanned table only.
+void register_groups(simd::Isa isa, simd::DType dtype, const Shape& s, size_t groups, size_t k) {
+  const bool exact = dtype != simd::DType::f32;
+  const std::string name = std::string(dtype_prefix(dtype)) +
+                           (exact ? "_codebook_search_exact__" : "_codebook_search__") +
+                           simd::isa_name(isa) + shape_suffix(s, k) + "/groups:" +
+                           std::to_string(groups);
+  with_min(benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    const BenchTable& table = bench_table(s.n_codes * groups, s.dim);
+    const simd::Kernels& kern = simd::kernels_for(isa);
+    simd::ExactSearchTable whole = table.exact(exact ? dtype : simd::DType::int8);
+    if (!exact) whole.quantized = table.view(simd::DType::f32);
+    std::vector<int32_t> ids(k);
+    std::vector<float> scores(k);
+    size_t q = 0;
+    for (auto _ : state) {
+      const simd::ExactSearchTable group = group_of(whole, q % groups, s.n_codes);
+      if (exact) {
+        simd::codebook_search_exact(kern, group, table.query(q), k, ids.data(), scores.data(),
+                                    nullptr);
+      } else {
+        simd::codebook_search(kern, group.quantized, table.query(q), k, ids.data(),
+                              scores.data());
+      }
+      ++q;
+      benchmark::DoNotOptimize(ids.data());
+    }
+    set_rate_counters(state, double(s.n_codes * s.dim * element_bytes(dtype)),
+                      2.0 * double(s.n_codes * s.dim), 1.0);
+  }))->Unit(benchmark::kMicrosecond);
 }
 
 void register_multi(simd::Isa isa, const Shape& s, size_t k, size_t n_queries) {
@@ -206,6 +256,14 @@ void register_search_benchmarks() {
   for (const Shape& s : kPrefillShapes) {
     for (simd::Isa isa : isas) register_multi(isa, s, 8, 64);
     register_single(best, simd::DType::f32, s, 8);
+  }
+  for (const Shape& s : kDecodeShapes) {  // the f32 single-query one is a prefill entry above
+    for (simd::DType dtype : {simd::DType::f16, simd::DType::int8}) {
+      register_exact(best, dtype, s, 8);
+    }
+    for (simd::DType dtype : {simd::DType::f32, simd::DType::f16, simd::DType::int8}) {
+      register_groups(best, dtype, s, kDecodeGroups, 8);
+    }
   }
 }
 

@@ -56,6 +56,7 @@ struct ArchOps<ScalarArch> {
   static B broadcast(float v) noexcept { return v; }
   static B sqrt(B v) noexcept { return std::sqrt(v); }
   static B positive_or_zero(B v) noexcept { return v > 0.0f ? v : 0.0f; }
+  static B abs(B v) noexcept { return std::fabs(v); }
   static uint32_t greater_mask(B v, float t) noexcept { return v > t ? 1u : 0u; }
 };
 
@@ -73,6 +74,7 @@ struct XsimdOpsBase {
   // overrides it.
   static B sqrt(B v) noexcept { return xsimd::sqrt(v); }
   static B positive_or_zero(B v) noexcept { return xsimd::select(v > B(0.0f), v, B(0.0f)); }
+  static B abs(B v) noexcept { return xsimd::abs(v); }
 };
 
 #if defined(__SSE4_1__)

@@ -3,7 +3,9 @@
 // Pass 1 streams the quantized table. Each code gets a proven interval [lower, upper] around the
 // score the f32 kernel would report (ScoreBound). The k best lower bounds seen so far bound the
 // final k-th score from below, so a code whose upper bound is below that can never enter; the rest
-// are kept as candidates in a small fixed buffer.
+// are kept as candidates in a small fixed buffer. The table is dotted L rows per vector (the f32
+// kernel's fold, so each row's sum is the same), and a float version of the upper bound (PreTest)
+// drops rows with one compare per vector; the double bound runs only for the rows it keeps.
 // Pass 2 (also run whenever the buffer fills) rescores candidates in f32 in order of decreasing
 // upper bound and stops at the first whose upper bound is below the exact k-th score so far: the
 // likely winners are rescored first, so the threshold is tight almost at once and few rows (each a
@@ -145,6 +147,82 @@ inline void prefetch_row(const float* row, size_t dim) noexcept {
   for (size_t i = 0; i < dim; i += 64 / sizeof(float)) __builtin_prefetch(row + i);
 }
 
+// The float threshold for PreTest: the largest float below `prune`. A code is dropped only when its
+// float upper bound is below this, hence strictly below prune, as the exact test requires; with
+// prune = -infinity (or NaN) nothing is dropped.
+inline float pretest_threshold(double prune) noexcept {
+  float t = static_cast<float>(prune);
+  if (!(double(t) < prune)) t = std::nextafter(t, -std::numeric_limits<float>::infinity());
+  return t;
+}
+
+// A cheap conservative version of ScoreBound::upper for L codes at once, in float vector
+// arithmetic, so that the double bound runs only for the rare codes it cannot drop. It never drops
+// a code the double bound keeps: every term of the double bound is reproduced (or over-estimated),
+// and the result is widened by 2^-12 = 4096 u of the magnitudes involved, while the terms left out
+// (the 4u |quant_dot| slack term, the bound's own 4u rounding widenings) and the float rounding of
+// the dozen operations here (float(query_norm), float(dot_rel_error), the int8 row-scale product,
+// ...) each stay within a few u of those magnitudes, so below 64 u together. Absolute terms cover
+// the 1e-30 slack floor (1e-29 here) and the absolute rounding errors of subnormal results
+// (FLT_MIN; in the inner product, a subnormal error amplified by a later product lands in a term
+// that the margin covers: width >= 2 dot_rel_error ||x||, and quant_dot's error times norm_term is
+// covered by 1e-29 norm_term; in the Euclidean distance an underflow only raises the upper bound
+// toward 0, the largest score). A float overflow proves nothing, so such codes are kept: NaN fails
+// the ordered compare, +inf exceeds any threshold, and an inner-product bound of -inf (an
+// overflowed quant_dot or score) is excluded explicitly; an overflowed Euclidean distance becomes
+// NaN or -inf and so a bound of 0.
+template <class A>
+struct PreTest {
+  using Ops = ArchOps<A>;
+  using B = typename Ops::B;
+  static constexpr size_t L = Ops::kLanes;
+  static constexpr float kMargin = 0x1p-12f;
+
+  Metric metric;
+  float query_norm, rel_error, query_sq;
+
+  PreTest(Metric m, const ScoreBound& bound, float sq_norm) noexcept
+      : metric(m), query_norm(float(bound.query_norm)), rel_error(float(bound.dot_rel_error)),
+        query_sq(sq_norm) {}
+
+  // Bit r set unless code j + r is proven below `reject_below` (dots: the raw quantized dots).
+  template <class T>
+  CBK_SIMD_INLINE uint32_t survivors(const ExactSearchTable& table, B dots, size_t j,
+                                     float reject_below) const noexcept {
+    const CodebookView& book = table.quantized;
+    const B quant_dot = kDTypeOf<T> == DType::int8 ? dots * Ops::load(book.row_scale + j) : dots;
+    const B norm = Ops::load(book.norm_term + j);
+    const B error = Ops::load(table.quant_error + j);
+    const B qn = Ops::broadcast(query_norm), rel = Ops::broadcast(rel_error);
+    const B two = Ops::broadcast(2.0f), margin = Ops::broadcast(kMargin);
+    constexpr uint32_t all = L == 32 ? ~0u : (1u << L) - 1;
+    B high;
+    uint32_t testable = all;
+    if (metric == Metric::inner_product) {
+      // ScoreBound: (quant_dot + slack) * norm_term, expanded with norm_term * code_norm = 1 (no
+      // division). A code with norm_term <= 0 (or NaN) has no bound: always kept.
+      const B score = quant_dot * norm;
+      const B width = qn * (error * norm * (two + rel) + two * rel) +
+                      Ops::broadcast(1e-29f) * norm;
+      high = (score + width) + (Ops::abs(score) + width) * margin +
+             Ops::broadcast(std::numeric_limits<float>::min());
+      testable = Ops::greater_mask(norm, 0.0f) &
+                 Ops::greater_mask(high, -std::numeric_limits<float>::max());
+    } else {
+      // ScoreBound: dist^2 = |x|^2 - 2 (quant_dot + slack) + norm_term less its rounding allowance
+      // 4u (|x|^2 + 2 |quant_dot| + 2 slack + norm_term): here less 2^-12 of that sum.
+      const B slack = qn * (error * two + rel * (two * Ops::sqrt(norm) + error));
+      const B q_sq = Ops::broadcast(query_sq);
+      const B size = ((q_sq + norm) + two * Ops::abs(quant_dot)) + two * slack;
+      const B dist_sq = (((q_sq - two * quant_dot) + norm) - two * slack) -
+                        (size * margin + Ops::broadcast(1e-29f));
+      high = -(Ops::sqrt(Ops::positive_or_zero(dist_sq)) * (Ops::broadcast(1.0f) - margin));
+    }
+    // Dropped: high < reject_below, written as -high > -reject_below so that NaN is kept.
+    return all & ~(Ops::greater_mask(-high, -reject_below) & testable);
+  }
+};
+
 // 4 KiB of stack; a flush is rare once the k-th lower bound has settled.
 constexpr size_t kCandidateCapacity = 512;
 
@@ -154,13 +232,14 @@ size_t codebook_search_exact(const ExactSearchTable& table, const float* query, 
                              ExactSearchStats* stats) noexcept {
   const CodebookView& book = table.quantized;
   const size_t dim = book.dim;
+  if (stats) stats->rescored = 0;
+  if (k == 0) return 0;  // nothing to write, as in the f32 kernel
   const float sq_norm = query_sq_norm<A>(book, query);
   double query_sq_exact = 0.0;
   for (size_t i = 0; i < dim; ++i) query_sq_exact += double(query[i]) * query[i];
   const ScoreBound bound{book.metric, std::sqrt(query_sq_exact), double(sq_norm),
                          2.0 * (double(dim / kDotLanes) + 8.0) * ScoreBound::u};
 
-  const float query_norm_f = float(bound.query_norm), rel_error_f = float(bound.dot_rel_error);
   OrderedTopK top{scores_out, ids_out, k};
   KBestLowerBounds lows{{}, k};
   Candidate candidates[kCandidateCapacity];
@@ -198,22 +277,11 @@ size_t codebook_search_exact(const ExactSearchTable& table, const float* query, 
     n_candidates = 0;
   };
 
-  const T* codes = static_cast<const T*>(book.codes);
-  for_each_row_dot<A, T>(query, codes, dim, dim, 0, book.n_codes, [&](size_t j, float dot) {
+  // The exact test of one code (the proven bound in double); survivors become candidates.
+  const auto consider = [&](size_t j, float dot) noexcept {
     const double quant_dot =
         kDTypeOf<T> == DType::int8 ? double(dot) * book.row_scale[j] : double(dot);
     const float norm_term = book.norm_term[j];
-    if (book.metric == Metric::inner_product && norm_term > 0.0f) {
-      // Cheap float pre-test, no division: (quant_dot + slack) * norm_term expanded with
-      // norm_term * code_norm = 1. The 2^-12 margin covers this float arithmetic's own rounding
-      // and the small terms left out, so it never rejects a code the double bound would keep.
-      const float score = float(quant_dot) * norm_term;
-      const float width = query_norm_f * (table.quant_error[j] * norm_term * (2.0f + rel_error_f) +
-                                          2.0f * rel_error_f) +
-                          1e-29f * norm_term;
-      const float high = score + width + (std::fabs(score) + width) * 0x1p-12f;
-      if (double(high) < prune()) return;
-    }
     const double slack = bound.dot_slack(quant_dot, norm_term, table.quant_error[j]);
     const double upper = bound.upper(quant_dot, slack, norm_term);
     if (upper < prune()) return;
@@ -223,7 +291,29 @@ size_t codebook_search_exact(const ExactSearchTable& table, const float* query, 
       if (n_candidates > kCandidateCapacity / 2) rescore();  // compacting freed too little
     }
     candidates[n_candidates++] = Candidate{round_up_to_float(upper), static_cast<int32_t>(j)};
-  });
+  };
+
+  using Ops = ArchOps<A>;
+  constexpr size_t L = Ops::kLanes;
+  const T* codes = static_cast<const T*>(book.codes);
+  const PreTest<A> pre{book.metric, bound, sq_norm};
+  float reject_below = pretest_threshold(prune());
+  size_t j = 0;
+  for (; book.n_codes - j >= L; j += L) {
+    typename Ops::B dots;
+    const float* query_of[1] = {query};
+    fold_slots<A, T, 1, DotShape<A>::kGroup, L>(query_of, codes + j * dim, dim, 0, &dots);
+    uint32_t survivors = pre.template survivors<T>(table, dots, j, reject_below);
+    if (survivors == 0) continue;
+    float lane[L];
+    Ops::store(lane, dots);
+    for (; survivors != 0; survivors &= survivors - 1) {
+      const size_t r = static_cast<size_t>(__builtin_ctz(survivors));
+      consider(j + r, lane[r]);
+    }
+    reject_below = pretest_threshold(prune());
+  }
+  for_each_row_dot<A, T>(query, codes, dim, dim, j, book.n_codes, consider);
   rescore();
   if (stats) stats->rescored = rescored;
   return top.finish();

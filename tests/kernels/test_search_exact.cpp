@@ -156,3 +156,55 @@ TEST_CASE("exact quantized search stays exact when most codes survive the bound"
 }
 
 }  // namespace cbk::simd::test
+
+namespace cbk::simd::test {
+
+TEST_CASE("exact quantized search equals f32 search at 16-row block boundaries",
+          "[kernels][search][exact]") {
+  // Pass 1 scores L rows per vector (L = 16 on AVX-512) and the rest row by row: code counts
+  // around the block size, k from 1 to 128 (more than the codes for the small tables), rows of
+  // very different sizes and zero rows (no usable bound: always kept) spread over the blocks.
+  const float row_sizes[] = {1.0f, 1e-3f, 30.0f, 0.0f, 1.0f, 2.5f, 1e-2f};
+  for (size_t dim : {size_t(7), size_t(64)}) {
+    for (size_t n : {size_t(0), size_t(1), size_t(15), size_t(16), size_t(17), size_t(31),
+                     size_t(33), size_t(250)}) {
+      std::vector<float> values = random_floats(n * dim, uint32_t(1000 + n + dim));
+      for (size_t j = 0; j < n; ++j) {
+        const float size = row_sizes[(j * 5 + n) % 7];
+        for (size_t i = 0; i < dim; ++i) values[j * dim + i] *= size;
+      }
+      const std::vector<float> queries = random_floats(3 * dim, uint32_t(2000 + n + dim));
+      for (Metric metric : {Metric::inner_product, Metric::euclidean}) {
+        PreparedTable table(values, n, dim, metric);
+        for_each_supported_isa([&](const Kernels& kern) {
+          for (DType dtype : {DType::f16, DType::int8}) {
+            for (size_t k : {size_t(1), size_t(8), size_t(128)}) {
+              for (size_t q = 0; q < 4; ++q) {
+                INFO("isa " << isa_name(kern.isa) << " n " << n << " dim " << dim << " metric "
+                            << int(metric) << " dtype " << dtype_name(dtype) << " k " << k
+                            << " query " << q);
+                // Query 3 is a code of the table (or a zero query when the table is empty).
+                std::vector<float> own(dim, 0.0f);
+                if (q == 3 && n > 0) std::copy_n(values.begin() + (n / 2) * dim, dim, own.begin());
+                const float* query = q == 3 ? own.data() : queries.data() + q * dim;
+                std::vector<int32_t> got_ids(k, 7), want_ids(k, 9);
+                std::vector<float> got_scores(k, 1.0f), want_scores(k, 2.0f);
+                const size_t got = codebook_search_exact(kern, table.exact_table(dtype), query, k,
+                                                         got_ids.data(), got_scores.data(),
+                                                         nullptr);
+                const size_t want = kern.f32_codebook_search(table.view(DType::f32), query, k,
+                                                             want_ids.data(), want_scores.data());
+                REQUIRE(got == want);
+                REQUIRE(got == std::min(n, k));
+                REQUIRE(got_ids == want_ids);
+                REQUIRE(got_scores == want_scores);
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+}  // namespace cbk::simd::test
