@@ -43,8 +43,8 @@ fi
 # The WebAssembly module (web/README.md's build), from this checkout or CBK_WEB_ROOT.
 web_root=""
 if [ -f web/src/cbk.js ]; then
+  export NODE_PATH=/usr/share/nodejs   # emscripten's JS optimizer needs Debian's acorn (rebuilds too)
   if [ ! -f build-web/cbk.mjs ]; then
-    export NODE_PATH=/usr/share/nodejs   # emscripten's JS optimizer needs Debian's acorn
     emcmake cmake -S . -B build-web -G Ninja -DCMAKE_BUILD_TYPE=Release -DCBK_BUILD_WEB=ON \
       -DCBK_BUILD_TESTS=OFF -DCBK_BUILD_TOOLS=OFF -DCBK_BUILD_BENCH=OFF \
       "-DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node);--no-experimental-fetch" >/dev/null
