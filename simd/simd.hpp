@@ -70,6 +70,9 @@ enum class DType : uint8_t {
   int8 = 2,  // int8 with one f32 scale per row: value = scale[row] * q
 };
 
+// Bytes per stored element (int8 row scales are separate).
+constexpr size_t dtype_bytes(DType d) noexcept { return d == DType::f32 ? 4 : d == DType::f16 ? 2 : 1; }
+
 enum class Metric : uint8_t {
   inner_product = 0,  // score = <x, c> / ||c||      (norm_term[j] = 1/||c_j||)
   euclidean = 1,      // score = -||x - c||          (norm_term[j] = ||c_j||^2)

@@ -39,18 +39,16 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::size_t element_bytes(cbk::simd::DType d) { return d == cbk::simd::DType::f32 ? 4 : d == cbk::simd::DType::f16 ? 2 : 1; }
-
 double weight_bytes(const cbk::PreparedLinear& l) {
   const cbk::simd::WeightView& w = l.w;
-  double b = double(w.out_features) * double(w.in_features) * double(element_bytes(w.dtype));
+  double b = double(w.out_features) * double(w.in_features) * double(cbk::simd::dtype_bytes(w.dtype));
   if (w.dtype == cbk::simd::DType::int8) b += 4.0 * double(w.out_features);
   if (l.bias != nullptr) b += 4.0 * double(w.out_features);
   return b;
 }
 
 double table_bytes(const cbk::simd::CodebookView& t) {
-  double b = double(t.n_codes) * double(t.dim) * double(element_bytes(t.dtype)) + 4.0 * double(t.n_codes);
+  double b = double(t.n_codes) * double(t.dim) * double(cbk::simd::dtype_bytes(t.dtype)) + 4.0 * double(t.n_codes);
   if (t.dtype == cbk::simd::DType::int8) b += 4.0 * double(t.n_codes);  // row scales
   return b;
 }

@@ -18,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 from cbkfile import CbkWriter  # noqa: E402
+from cbkfile.writer import CODEBOOK_DTYPES, WEIGHT_DTYPES, codebook_storage  # noqa: E402
 from cbkfile.random_model import random_base, random_codebook  # noqa: E402
 
 
@@ -36,10 +37,9 @@ def write_model(path, n_layers=6, d_model=512, n_heads=8, seed=70, name="pythia-
     head_dim = d_model // n_heads
     random_base(w, "gpt_neox", rng, 50304, d_model, n_layers, n_heads, 4 * d_model, 2048, dtype=weight_dtype,
                 rotary_dims=head_dim // 4)
-    scan = codebook_dtype.replace("-lossy", "")
+    scan, exact = codebook_storage(codebook_dtype)
     for layer in range(n_layers):
-        random_codebook(w, rng, layer, "attn_preproj", d_model, n_heads, 10000, 8, dtype=scan,
-                        exact=scan != "f32" and not codebook_dtype.endswith("-lossy"))
+        random_codebook(w, rng, layer, "attn_preproj", d_model, n_heads, 10000, 8, dtype=scan, exact=exact)
     w.metadata = {"name": name + " random codebook model (benchmark)"}
     tmp = path + ".tmp"
     w.write(tmp)
@@ -50,7 +50,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
     ap.add_argument("--shape", default="70m", choices=sorted(SHAPES))
-    ap.add_argument("--codebook-dtype", default="f32", choices=("f32", "f16", "int8", "f16-lossy", "int8-lossy"))
-    ap.add_argument("--weight-dtype", default="f32", choices=("f32", "f16", "int8"))
+    ap.add_argument("--codebook-dtype", default="f32", choices=CODEBOOK_DTYPES)
+    ap.add_argument("--weight-dtype", default="f32", choices=WEIGHT_DTYPES)
     a = ap.parse_args()
     write_model(a.out, codebook_dtype=a.codebook_dtype, weight_dtype=a.weight_dtype, **SHAPES[a.shape])

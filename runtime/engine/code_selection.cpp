@@ -9,10 +9,6 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::size_t element_size(simd::DType d) noexcept {
-  return d == simd::DType::f32 ? 4 : d == simd::DType::f16 ? 2 : 1;
-}
-
 bool contains(const std::vector<std::int32_t>& v, std::int32_t x) noexcept {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
@@ -95,7 +91,7 @@ float code_score(const PreparedGroup& group, const float* x_hat, std::int32_t co
   const simd::CodebookView& book = group.book;
   const auto c = static_cast<std::size_t>(code);
   simd::CodebookView one = book;
-  one.codes = static_cast<const unsigned char*>(book.codes) + c * book.dim * element_size(book.dtype);
+  one.codes = static_cast<const unsigned char*>(book.codes) + c * book.dim * simd::dtype_bytes(book.dtype);
   one.row_scale = book.row_scale ? book.row_scale + c : nullptr;
   one.norm_term = book.norm_term + c;
   one.n_codes = 1;

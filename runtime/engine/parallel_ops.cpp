@@ -5,14 +5,10 @@
 namespace cbk::engine_detail {
 namespace {
 
-std::size_t element_bytes(simd::DType d) noexcept {
-  return d == simd::DType::f32 ? 4 : d == simd::DType::f16 ? 2 : 1;
-}
-
 // Rows [begin, end) of a weight matrix, as a matrix of their own.
 simd::WeightView weight_rows(const simd::WeightView& w, std::size_t begin, std::size_t end) noexcept {
   simd::WeightView v = w;
-  v.data = static_cast<const unsigned char*>(w.data) + begin * w.in_features * element_bytes(w.dtype);
+  v.data = static_cast<const unsigned char*>(w.data) + begin * w.in_features * simd::dtype_bytes(w.dtype);
   v.row_scale = w.row_scale ? w.row_scale + begin : nullptr;
   v.out_features = end - begin;
   return v;

@@ -18,9 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cbkfile.rewrite import load_as_writer, set_storage  # noqa: E402
-
-CODEBOOK_DTYPES = ("f32", "f16", "int8", "f16-lossy", "int8-lossy")
-WEIGHT_DTYPES = ("f32", "f16", "int8")
+from cbkfile.writer import CODEBOOK_DTYPES, WEIGHT_DTYPES  # noqa: E402
 
 
 def main(argv=None) -> int:

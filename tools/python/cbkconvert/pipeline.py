@@ -13,12 +13,9 @@ from .errors import ConversionError
 from .keymap import KeyMapper
 from .tokenizer import read_tokenizer
 from .weights import read_checkpoint_weights
+# tools/python is on sys.path wherever cbkconvert is imported (convert.py, the tests arrange it).
+from cbkfile.writer import CODEBOOK_DTYPES, WEIGHT_DTYPES, codebook_storage
 
-# f16 / int8: exact (the quantized table is scanned, the f32 codes are stored too and rescore the
-# candidates, so ids and outputs equal the f32 file's). The -lossy forms store the quantized table only.
-CODEBOOK_DTYPES = ("f32", "f16", "int8", "f16-lossy", "int8-lossy")
-# The base model's weight matrices (embeddings, projections, lm_head); norms and biases stay f32.
-WEIGHT_DTYPES = ("f32", "f16", "int8")
 _GENERATION_FIELDS = ("max_new_tokens", "temperature", "top_k", "top_p", "seed")
 
 
@@ -168,8 +165,7 @@ def build_writer(opts: Options):
     w.architecture = {k: v for k, v in arch.items() if k != "attention_bias"}
     for name, array in canonical_base_tensors(arch, base_found).items():
         w.add_tensor(name, array, opts.weight_dtype if np.ndim(array) == 2 else "f32")
-    scan_dtype = opts.codebook_dtype.replace("-lossy", "")
-    exact = scan_dtype != "f32" and not opts.codebook_dtype.endswith("-lossy")
+    scan_dtype, exact = codebook_storage(opts.codebook_dtype)
     for site, groups in codebook_groups(arch["family"], sites, cb_found):
         w.add_codebook(site.layer, site.site, site.k, groups, site.similarity, scan_dtype, exact=exact)
     w.tokenizer = read_tokenizer(opts.tokenizer_dir or opts.checkpoint, base_cfg, arch["vocab_size"], opts.tokenizer,

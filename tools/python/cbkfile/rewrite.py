@@ -12,8 +12,8 @@ import numpy as np
 
 from . import schema_module
 from .reader import _names, _tensor
-from .writer import (ACTIVATIONS, ATTENTION, FAMILIES, FILE_IDENTIFIER, POSITIONS, SIMILARITIES, SITES,
-                     TOKENIZER_KINDS, CbkWriter, TensorSpec)
+from .writer import (ACTIVATIONS, ATTENTION, DTYPES, FAMILIES, FILE_IDENTIFIER, POSITIONS, SIMILARITIES, SITES,
+                     TOKENIZER_KINDS, CbkWriter, TensorSpec, codebook_storage)
 
 
 def _str(b) -> str:
@@ -66,7 +66,7 @@ def _tokenizer(t) -> dict:
 
 
 def _dtype_of(t) -> str:
-    return {0: "f32", 1: "f16", 2: "int8", 3: "u8", 4: "i32"}[t.Dtype()]
+    return _names(DTYPES)[t.Dtype()]
 
 
 def load_as_writer(path: str) -> Tuple[CbkWriter, List[str]]:
@@ -123,8 +123,7 @@ def load_as_writer(path: str) -> Tuple[CbkWriter, List[str]]:
 def set_storage(w: CbkWriter, codebook_dtype: str = "f32", weight_dtype: str = "f32") -> None:
     """Re-encodes a writer's f32 contents: codebook_dtype as convert.py's --codebook-dtype (f16/int8
     exact, *-lossy table only), weight_dtype for the base model's matrices (norms, biases stay f32)."""
-    scan = codebook_dtype.replace("-lossy", "")
-    exact = scan != "f32" and not codebook_dtype.endswith("-lossy")
+    scan, exact = codebook_storage(codebook_dtype)
     w.tensors = [t if len(t.shape) != 2 or weight_dtype == "f32" else
                  TensorSpec.from_array(t.name, _f32(t), weight_dtype) for t in w.tensors]
     for cb in w.codebooks:

@@ -31,6 +31,19 @@ SIMILARITIES = {"inner_product": 0, "euclidean": 1}
 TOKENIZER_KINDS = {"byte_bpe": 0, "vocab": 1}
 
 
+# Storage options of convert.py / requantize.py. Codebooks: f16/int8 are exact (the quantized table
+# the search scans plus the f32 originals as exact_codes); the -lossy forms store the table alone.
+# Weights: the base model's matrices; norms and biases stay f32.
+CODEBOOK_DTYPES = ("f32", "f16", "int8", "f16-lossy", "int8-lossy")
+WEIGHT_DTYPES = ("f32", "f16", "int8")
+
+
+def codebook_storage(codebook_dtype: str):
+    """A CODEBOOK_DTYPES entry -> (dtype of the scanned table, whether exact_codes are stored)."""
+    scan = codebook_dtype.replace("-lossy", "")
+    return scan, scan != "f32" and not codebook_dtype.endswith("-lossy")
+
+
 def _align(n: int, a: int = ALIGNMENT) -> int:
     return (n + a - 1) // a * a
 
