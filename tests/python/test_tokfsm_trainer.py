@@ -21,6 +21,7 @@ from tokfsm.export import load_trainer_model, save_checkpoint
 from tokfsm.kmeans import init_codebooks
 from tokfsm.model import CodebookSpec, TokFsmModel, Trace
 from tokfsm.recipe import Recipe, Run
+from tokfsm.snapshot import export_snapshot, training_tokens
 
 
 class DataPipeline(unittest.TestCase):
@@ -89,6 +90,41 @@ class Resume(unittest.TestCase):
             self.assertEqual(again.data.batch(2)[0].tolist(), run.data.batch(2)[0].tolist())
         finally:
             shutil.rmtree(out, True)
+
+
+class Snapshot(unittest.TestCase):
+    """A copy of resume.pt taken mid-fine-tune exports to a checkpoint with the run's exact model."""
+
+    def test_mid_finetune_state_exports_the_runs_model(self):
+        out = Path(tempfile.mkdtemp(prefix="tokfsm_snap_"))
+        try:
+            r = Recipe(base_steps=2, base_batch=4, num_codes=24, kmeans_seqs=64, kmeans_iters=2, ft_steps=9,
+                       ft_batch=4, log_every=100, save_every=100)
+            run = Run(r, out, log=lambda s: None)
+            run._train(r.base_steps, r.base_batch, r.base_warmup, r.min_lr_ratio, with_codebooks=False)
+            run._next_phase("init")
+            run.model.add_codebooks(CodebookSpec(num_codes=r.num_codes, k=r.k), seed=r.seed)
+            init_codebooks(run.model, [torch.from_numpy(FsmData(seed=r.seed + 2).batch(64)[0])], r.kmeans_iters, r.seed)
+            run._next_phase("finetune")
+            run._train(3, r.ft_batch, r.ft_warmup, r.min_lr_ratio, with_codebooks=True)
+            run.save_state()
+            facts = export_snapshot(out / "resume.pt", out / "ckpt", annotation_seqs=16)
+            self.assertEqual((facts["phase"], facts["finetune_step"]), ("finetune", 3))
+            self.assertEqual(facts["finetune_tokens"], 3 * 4 * 128)  # hand count: steps x batch x 128
+            self.assertEqual(facts["base_tokens"], 2 * 4 * 128)
+            exported = load_trainer_model(out / "ckpt")
+            run.model.eval()
+            toks = torch.from_numpy(FsmData(seed=6).batch(2)[0])
+            with torch.no_grad():
+                torch.testing.assert_close(exported(toks)[0], run.model(toks)[0], rtol=0, atol=1e-6)
+            self.assertTrue((out / "ckpt" / "code_annotations.json").exists())
+        finally:
+            shutil.rmtree(out, True)
+
+    def test_token_counts_after_the_run(self):
+        r = Recipe(base_steps=10, base_batch=8, ft_steps=5, ft_batch=2)
+        self.assertEqual(training_tokens(r, "done", 0), {"base_tokens": 10 * 8 * 128, "finetune_tokens": 5 * 2 * 128})
+        self.assertEqual(training_tokens(r, "base", 4)["finetune_tokens"], 0)
 
 
 class CheckpointCrossCheck(unittest.TestCase):
