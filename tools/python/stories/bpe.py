@@ -14,7 +14,6 @@ Encoding applies the merges by rank, lowest first, leftmost among equals (Huggin
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
