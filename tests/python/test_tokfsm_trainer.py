@@ -18,7 +18,7 @@ from tokfsm import evals
 from tokfsm.annotate import state_code_annotations
 from tokfsm.data import FsmData, state_at_positions, tokens_from_states
 from tokfsm.export import load_trainer_model, save_checkpoint
-from tokfsm.kmeans import init_codebooks
+from cbktrain.kmeans import init_codebooks
 from tokfsm.model import CodebookSpec, TokFsmModel, Trace
 from tokfsm.recipe import Recipe, Run
 from tokfsm.snapshot import export_snapshot, training_tokens

@@ -86,9 +86,14 @@ def write_tokenizer(out_dir: Path, kind: str = "bytebpe", fmt: str = "vocab_merg
         write_tokenizer_json(out_dir, vocab, merges)
     else:
         raise ValueError(f"unknown tokenizer format {fmt!r}")
-    (out_dir / "special_tokens_map.json").write_text(json.dumps(
-        {"bos_token": EOS, "eos_token": EOS, "unk_token": EOS, "pad_token": EOS}), encoding="utf-8")
+    write_special_tokens_map(out_dir)
     return len(vocab)
+
+
+def write_special_tokens_map(out_dir: Path):
+    """<|endoftext|> is BOS, EOS, UNK and PAD (GPT-2 convention)."""
+    (Path(out_dir) / "special_tokens_map.json").write_text(json.dumps(
+        {"bos_token": EOS, "eos_token": EOS, "unk_token": EOS, "pad_token": EOS}), encoding="utf-8")
 
 
 def read_id_to_token(ckpt_dir) -> Dict[int, str]:

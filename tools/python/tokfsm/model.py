@@ -1,22 +1,22 @@
 """GPT-NeoX with codebooks at attn_preproj (one per head) and mlp, for training on CPU.
 
 Submodules are named like Hugging Face's GPTNeoXForCausalLM, so `base_state()` yields plain HF keys
-(cbk_reference.layout maps them to the codebook-features names). Codebook math as in the semantics
-doc §1: per-group LayerNorm (eps 1e-5, affine) -> score <LN(x), c>/|c| -> top-k -> mean of raw codes,
-trained with the straight-through estimator plus the reference's `aeloss` term.
+(cbk_reference.layout maps them to the codebook-features names). The codebook layer and its sites are
+cbktrain.codebook's.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
+from dataclasses import asdict, dataclass
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-CODEBOOK_LN_EPS = 1e-5
+from cbktrain.base import hf_init, seeded
+from cbktrain.codebook import CodebookHost, CodebookSpec, SiteRun, Trace  # noqa: F401  (CodebookSpec: re-exported)
+
 SITES = ("attn_preproj", "mlp")
 
 
@@ -40,89 +40,6 @@ class ModelShape:
     @property
     def rotary_ndims(self) -> int:
         return int(self.head_dim * self.rotary_pct)
-
-
-@dataclass
-class CodebookSpec:
-    num_codes: int = 1000
-    k: int = 1
-    sites: Tuple[str, ...] = SITES
-
-
-class Trace:
-    """What evaluations read: code ids per (layer, site) [B, T, G, k] and MLP hidden activations."""
-
-    def __init__(self):
-        self.ids: Dict[Tuple[int, str], torch.Tensor] = {}
-        self.mlp_hidden: Dict[int, torch.Tensor] = {}
-
-
-class Codebook(nn.Module):
-    """G independent codebooks over contiguous chunks of the last dim (G = 1: vanilla)."""
-
-    def __init__(self, groups: int, num_codes: int, group_dim: int, k: int):
-        super().__init__()
-        self.groups, self.num_codes, self.group_dim, self.k = groups, num_codes, group_dim, k
-        self.codes = nn.Parameter(torch.randn(groups, num_codes, group_dim))  # nn.Embedding init N(0, 1)
-        self.ln_weight = nn.Parameter(torch.ones(groups, group_dim))
-        self.ln_bias = nn.Parameter(torch.zeros(groups, group_dim))
-
-    def normed(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, T, G*d] -> LN'd groups [B, T, G, d]."""
-        xg = x.view(*x.shape[:-1], self.groups, self.group_dim)
-        return F.layer_norm(xg, (self.group_dim,), eps=CODEBOOK_LN_EPS) * self.ln_weight + self.ln_bias
-
-    @torch.no_grad()
-    def search(self, xn: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-        """xn [B, T, G, d] -> top-k ids [B, T, G, k] by <xn, c>/|c|.
-
-        Token chunks keep the [chunk, C] score block in cache: ~6x faster on CPU than one big matmul.
-        """
-        lead = xn.shape[:-2]
-        flat = xn.reshape(-1, self.groups, self.group_dim).transpose(0, 1).contiguous()  # [G, N, d]
-        unit_t = (self.codes / self.codes.norm(dim=-1, keepdim=True)).transpose(1, 2).contiguous()
-        n = flat.shape[1]
-        ids = torch.empty(self.groups, n, self.k, dtype=torch.long, device=xn.device)
-        for i in range(0, n, chunk):
-            scores = torch.matmul(flat[:, i:i + chunk], unit_t)
-            if self.k == 1:
-                ids[:, i:i + chunk, 0] = first_argmax(scores)
-            else:
-                ids[:, i:i + chunk] = scores.topk(self.k, dim=-1).indices
-        return ids.transpose(0, 1).reshape(*lead, self.groups, self.k)
-
-    def lookup(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids [B, T, G, k] -> mean of the selected raw codes [B, T, G, d]."""
-        offset = torch.arange(self.groups, device=ids.device).view(1, 1, -1, 1) * self.num_codes
-        flat = self.codes.reshape(-1, self.group_dim)
-        return F.embedding(ids + offset, flat).mean(dim=-2)
-
-    def forward(self, x: torch.Tensor, force: Optional[Tuple[torch.Tensor, torch.Tensor]] = None):
-        """Returns (output [B, T, D], aeloss, ids [B, T, G, k]).
-
-        force = (mask [B, T] or [B, T, G] bool, ids [B, T, G]): replace the selected ids (all k slots)
-        where mask is set, like the reference's id hook with every slot forced.
-        """
-        xn = self.normed(x)
-        ids = self.search(xn.detach())
-        if force is not None:
-            mask, forced = force
-            if mask.dim() == 2:
-                mask = mask[..., None].expand(-1, -1, self.groups)
-            ids = torch.where(mask[..., None], forced[..., None].expand_as(ids), ids)
-        y = self.lookup(ids)
-        # straight-through: forward value y, gradient to LN(x) unchanged, codes get the gather gradient
-        out = y + (xn - xn.detach())
-        # aeloss: mean over tokens of |y - LN(x)|^2, gradient into the codebook only (summed over groups)
-        ae = (y - xn.detach()).pow(2).sum(-1).mean(dim=(0, 1)).sum()
-        return out.reshape(x.shape), ae, ids
-
-
-def first_argmax(scores: torch.Tensor) -> torch.Tensor:
-    """argmax over the last dim, ties to the lowest index (like cbk_reference and the C++ engine).
-    torch documents that argmax returns the first of equal maxima, so no extra tie-breaking pass is
-    needed (that pass cost ~30 % of a fine-tune step)."""
-    return scores.argmax(dim=-1)
 
 
 def rotary_tables(shape: ModelShape, t: int, device=None) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -193,51 +110,15 @@ class NeoXBody(nn.Module):
         self.final_layer_norm = nn.LayerNorm(s.d_model, eps=s.ln_eps)
 
 
-class TokFsmModel(nn.Module):
+class TokFsmModel(nn.Module, CodebookHost):
     def __init__(self, shape: ModelShape = ModelShape(), seed: int = 0):
         super().__init__()
         self.shape = shape
-        gen_state = torch.random.get_rng_state()
-        torch.manual_seed(seed)
-        self.gpt_neox = NeoXBody(shape)
-        self.embed_out = nn.Linear(shape.d_model, shape.vocab_size, bias=False)
-        self._hf_init()
-        torch.random.set_rng_state(gen_state)
-        self.codebooks = nn.ModuleDict()
-        self.spec: Optional[CodebookSpec] = None
-
-    def _hf_init(self, std: float = 0.02):
-        """GPTNeoXPreTrainedModel._init_weights: N(0, 0.02) weights, zero biases, unit LayerNorms."""
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(m.weight, std=std)
-                if getattr(m, "bias", None) is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    @staticmethod
-    def codebook_key(layer: int, site: str) -> str:
-        return f"{layer}_{site}"
-
-    def add_codebooks(self, spec: CodebookSpec, seed: int = 0):
-        s = self.shape
-        gen_state = torch.random.get_rng_state()
-        torch.manual_seed(seed)
-        for layer in range(s.n_layers):
-            for site in spec.sites:
-                groups = s.n_heads if site == "attn_preproj" else 1
-                self.codebooks[self.codebook_key(layer, site)] = Codebook(groups, spec.num_codes, s.d_model // groups, spec.k)
-        torch.random.set_rng_state(gen_state)
-        self.spec = spec
-
-    def codebook(self, layer: int, site: str) -> Optional[Codebook]:
-        key = self.codebook_key(layer, site)
-        return self.codebooks[key] if key in self.codebooks else None
-
-    def base_state(self) -> Dict[str, torch.Tensor]:
-        return {k: v for k, v in self.state_dict().items() if not k.startswith("codebooks.")}
+        with seeded(seed):
+            self.gpt_neox = NeoXBody(shape)
+            self.embed_out = nn.Linear(shape.d_model, shape.vocab_size, bias=False)
+            hf_init(self)
+        self.init_codebooks()
 
     def forward(self, ids: torch.Tensor, trace: Optional[Trace] = None, force=None, bypass=False,
                 capture=None, cache: Optional[List[list]] = None):
@@ -255,31 +136,18 @@ class TokFsmModel(nn.Module):
         # True = hidden: key j is visible to query i (absolute start + i) iff j <= start + i
         mask = torch.ones(t, start + t, dtype=torch.bool, device=ids.device).triu(start + 1)
         x = self.gpt_neox.embed_in(ids)
-        ae_total = x.new_zeros(())
+        run = SiteRun(trace, force, bypass, capture)
         for li, layer in enumerate(self.gpt_neox.layers):
-            def site(name, act):
-                nonlocal ae_total
-                if capture is not None and (li, name) in capture:
-                    capture[(li, name)].append(act.detach())
-                cb = None if bypass else self.codebook(li, name)
-                if cb is None:
-                    return act
-                out, ae, cids = cb(act, None if force is None else force.get((li, name)))
-                ae_total = ae_total + ae
-                if trace is not None:
-                    trace.ids[(li, name)] = cids
-                return out
-
             z = layer.attention.merged_heads(layer.input_layernorm(x), cos, sin, mask,
                                                 None if cache is None else cache[li])
-            a = layer.attention.dense(site("attn_preproj", z))
+            a = layer.attention.dense(self.forward_site(run, li, "attn_preproj", z))
             hid = F.gelu(layer.mlp.dense_h_to_4h(layer.post_attention_layernorm(x)))
             if trace is not None:
                 trace.mlp_hidden[li] = hid
-            m = site("mlp", layer.mlp.dense_4h_to_h(hid))
+            m = self.forward_site(run, li, "mlp", layer.mlp.dense_4h_to_h(hid))
             x = x + a + m  # parallel residual (GPT-NeoX default)
         x = self.gpt_neox.final_layer_norm(x)
-        return self.embed_out(x), ae_total
+        return self.embed_out(x), self.ae_of(run, x)
 
 
 def shape_dict(shape: ModelShape) -> dict:

@@ -1,4 +1,5 @@
-"""Codebook initialisation from a trained base model's activations.
+"""Codebook initialisation from a trained base model's activations (any CodebookHost model whose
+forward takes `bypass` and `capture`).
 
 The codebook output replaces the activation and the search ranks codes by <LN(x), c>/|c|, so we
 cluster with that same assignment rule (spherical k-means on unnormalised points: assign by cosine to
@@ -13,11 +14,10 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import CODEBOOK_LN_EPS, Codebook, TokFsmModel
+from .codebook import CODEBOOK_LN_EPS, Codebook
 
 
 def fit_ln_affine(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -55,7 +55,7 @@ def spherical_kmeans(points: torch.Tensor, num_codes: int, iters: int, gen: torc
 
 
 @torch.no_grad()
-def collect_activations(model: TokFsmModel, batches: List[torch.Tensor]) -> Dict[Tuple[int, str], torch.Tensor]:
+def collect_activations(model, batches: List[torch.Tensor]) -> Dict[Tuple[int, str], torch.Tensor]:
     """Raw activations [N, D] at every codebook site, with the codebooks bypassed (base model)."""
     capture = {(layer, site): [] for layer in range(model.shape.n_layers) for site in model.spec.sites}
     for ids in batches:
@@ -64,7 +64,7 @@ def collect_activations(model: TokFsmModel, batches: List[torch.Tensor]) -> Dict
 
 
 @torch.no_grad()
-def init_codebooks(model: TokFsmModel, batches: List[torch.Tensor], iters: int = 15, seed: int = 0,
+def init_codebooks(model, batches: List[torch.Tensor], iters: int = 15, seed: int = 0,
                    ln_init: str = "fit") -> Dict[str, float]:
     """k-means-initialise every codebook of `model` (codebooks already added); returns code usage per site."""
     gen = torch.Generator().manual_seed(seed)
