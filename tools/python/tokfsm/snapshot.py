@@ -17,7 +17,7 @@ import torch
 from .annotate import write_annotations
 from .data import FsmData
 from .export import save_checkpoint
-from .kmeans import init_codebooks
+from cbktrain.kmeans import init_codebooks
 from .model import CodebookSpec, ModelShape, TokFsmModel
 from .recipe import Recipe
 
