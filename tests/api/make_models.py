@@ -8,6 +8,8 @@
   OUT/api_long.cbk   a tiny GPT-NeoX (rotary, 2 layers, d 32) whose max_positions is 2^24, the
                 loader's limit: its default session would need an 8 GiB KV cache (memory tests).
   OUT/api_exact.cbk  api.cbk with exact f16/int8 codebooks (schema 1.2; see exact_model).
+  OUT/api_dkvb.cbk, OUT/api_dkvb_linear.cbk  random DKVB classifiers (cbkfile.random_model.dkvb_model,
+                voting and linear decoder; schema 1.3 kind dkvb).
   OUT/api_protonet.cbk  a prototype-network file (schema 1.3 kind protonet), which this library
                 does not run.
 """
@@ -16,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 import numpy as np  # noqa: E402
-from cbkfile.random_model import fixture_model, random_base  # noqa: E402
+from cbkfile.random_model import dkvb_model, fixture_model, random_base  # noqa: E402
 from cbkfile.writer import CbkWriter, TensorSpec  # noqa: E402
 
 
@@ -61,6 +63,8 @@ def main(out_dir):
     invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
     long_context_model().write(os.path.join(out_dir, "api_long.cbk"))
     exact_model().write(os.path.join(out_dir, "api_exact.cbk"))
+    dkvb_model(seed=11).write(os.path.join(out_dir, "api_dkvb.cbk"))
+    dkvb_model(seed=12, decoder="linear").write(os.path.join(out_dir, "api_dkvb_linear.cbk"))
     protonet_model().write(os.path.join(out_dir, "api_protonet.cbk"))
 
 
