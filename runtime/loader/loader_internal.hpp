@@ -22,6 +22,13 @@ struct TensorLocation {
   std::uint64_t scales_length = 0;
 };
 
+// "[2, 3]", for messages about shapes.
+inline std::string shape_string(const std::vector<std::uint64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 // Step 1: verifies the header structure and integrity (not the data CRC: verify_data does that);
 // fills contents->file. Besides the
 // FlatBuffers Verifier it checks that vectors of 8-byte elements (Tensor.shape) are 8-byte aligned,
@@ -35,6 +42,11 @@ Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, FileFacts*
 Error convert_header(const std::uint8_t* bytes, ModelContents* contents,
                      std::vector<TensorLocation>* locations);
 
+// Model.kind and its parts (runtime/loader/model_kind.cpp): unsupported_model_kind for a kind
+// unknown to or not implemented by this runtime; bad_architecture when the header holds parts of
+// another family (or lacks the kind's own table). Requires verify_structure().
+Error read_model_kind(const std::uint8_t* bytes, ModelKind* kind_out);
+
 // Step 2: semantic validation.
 Error validate_tensor_locations(std::vector<TensorLocation>& locations, std::uint64_t data_size);
 void bind_tensor_data(std::vector<TensorLocation>& locations, const std::uint8_t* data_section,
@@ -44,6 +56,12 @@ Error validate_base_tensors(const ModelContents& contents);
 Error validate_codebooks(const ModelContents& contents);
 Error validate_annotations(const ModelContents& contents);
 Error validate_tokenizer(const ModelContents& contents);
+// DKVB models (runtime/loader/validate_dkvb.cpp): sizes, shapes, dtypes and the decoder's parts;
+// after binding, the used-pair mask (entries 0/1, every head keeps a pair). dkvb_tensors lists the
+// model's tensor views in file-table order (encoder, projection, keys, values, used_pairs, decoder).
+Error validate_dkvb(const ModelContents& contents);
+Error validate_dkvb_data(const ModelContents& contents);
+std::vector<const TensorView*> dkvb_tensors(const ModelContents& contents);
 // After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables), in
 // this order; validate_values reports the first tensor that has a bad one.
 std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& contents);

@@ -28,12 +28,6 @@ Error check_range(const std::string& field, std::uint32_t value, std::uint32_t m
   return Error();
 }
 
-std::string shape_string(const std::vector<std::uint64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 Error expect_shape(const TensorView& t, const std::vector<std::uint64_t>& shape, const std::string& why) {
   if (t.shape != shape)
     return Error(Status::shape_mismatch, "tensor '" + t.name + "' has shape " + shape_string(t.shape) +
@@ -243,6 +237,11 @@ Error check_finite_values(const TensorView& t) {
 
 std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& c) {
   std::vector<const TensorView*> out;
+  if (c.kind == ModelKind::dkvb) {  // every float tensor of a DKVB model
+    for (const TensorView* t : dkvb_tensors(c))
+      if (t->dtype == DType::f32) out.push_back(t);
+    return out;
+  }
   for (const TensorView& t : c.tensors)
     if (t.name.find("norm") != std::string::npos || t.name.find(".ln") != std::string::npos || t.dtype == DType::int8)
       out.push_back(&t);
