@@ -26,6 +26,7 @@ window.__dkvb = state;  // for the browser tests and the console
 
 const dkvbView = new PlaneView($('dkvb-plane'));
 const mlpView = new PlaneView($('mlp-plane'));
+state.views = { dkvb: dkvbView, mlp: mlpView };
 
 function showError(e, context = '') {
   const box = $('error');

@@ -24,7 +24,10 @@ export function gridPoints(r, lo = 0, hi = 1) {
   return xy;
 }
 
-// argmax class and its softmax probability of each row of logits (n x classes).
+export const NO_CLASS = 255;  // a cell whose logits are all equal (e.g. every vote still zero)
+
+// argmax class (NO_CLASS for a tie of all classes) and its softmax probability of each row of
+// logits (n x classes).
 export function decisions(logits, classes) {
   const n = logits.length / classes;
   const cls = new Uint8Array(n);
@@ -34,7 +37,7 @@ export function decisions(logits, classes) {
     const best = argmax(logits, off, classes);
     let sum = 0;
     for (let c = 0; c < classes; c++) sum += Math.exp(logits[off + c] - logits[off + best]);
-    cls[i] = best;
+    cls[i] = sum >= classes - 1e-6 ? NO_CLASS : best;
     conf[i] = 1 / sum;
   }
   return { cls, conf };
@@ -48,7 +51,7 @@ export class PlaneView {
     this.regions = document.createElement('canvas');
     this.regions.width = this.regions.height = r;
     this.grid = gridPoints(r, lo, hi);
-    this.cls = null;       // Uint8Array(r*r): argmax class per grid cell, for the tests
+    this.cls = null;       // Uint8Array(r*r): argmax class (or NO_CLASS) per grid cell, for the tests
   }
 
   // Canvas pixel <-> plane coordinates.
@@ -68,7 +71,7 @@ export class PlaneView {
     const rctx = this.regions.getContext('2d');
     const img = rctx.createImageData(this.r, this.r);
     for (let i = 0; i < cls.length; i++) {
-      const [cr, cg, cb] = CLASS_COLORS[cls[i] % 8];
+      const [cr, cg, cb] = cls[i] === NO_CLASS ? [235, 235, 238] : CLASS_COLORS[cls[i] % 8];
       const a = 0.25 + 0.55 * Math.max(0, (conf[i] - 1 / classes) / (1 - 1 / classes));  // paler = less sure
       img.data[4 * i] = Math.round(255 + (cr - 255) * a);
       img.data[4 * i + 1] = Math.round(255 + (cg - 255) * a);
@@ -123,24 +126,28 @@ export class PlaneView {
   }
 }
 
-// Where each key sits in the input plane: for head c with projection P_c (inputs x keyDim, z_c =
-// P_cᵀ x), the x whose projection is nearest the key, x = (P_c P_cᵀ)⁻¹ P_c k (least squares). Only
-// for 2-D inputs; null when a head's projection is degenerate. keys: [heads x keys x keyDim].
-export function keysInPlane(keys, projection, { heads, keys: nKeys, keyDim, inputDim }) {
-  if (inputDim !== 2) return null;
+// Where each key sits in the input plane (identity encoder, 2-D inputs): head c projects x to
+// q_c = P_c x with P_c = projection[c] (keyDim x 2; without a projection, rows c*keyDim.. of the
+// identity), and the key k sits at the x whose projection is nearest it, x = (P_cᵀP_c)⁻¹ P_cᵀ k
+// (least squares). keys: [heads x keys x keyDim]; projection: [heads x keyDim x 2] or null.
+// Returns [{head, key, x, y}], or null when the keys are not points of the plane (another input
+// width, an encoder, or a head that sees a line of the plane only).
+export function keysInPlane(keys, projection, { heads, keys: nKeys, keyDim, inputDim, encoderLayers = 0 }) {
+  if (inputDim !== 2 || encoderLayers > 0) return null;
   const out = [];
   for (let c = 0; c < heads; c++) {
-    const P = (i, j) => projection[(c * inputDim + i) * keyDim + j];
-    let a = 0, b = 0, d = 0;  // P Pᵀ = [[a, b], [b, d]]
-    for (let j = 0; j < keyDim; j++) { a += P(0, j) ** 2; b += P(0, j) * P(1, j); d += P(1, j) ** 2; }
+    // P(j, i): row j (key dimension), column i (input dimension).
+    const P = projection ? (j, i) => projection[(c * keyDim + j) * 2 + i] : (j, i) => (c * keyDim + j === i ? 1 : 0);
+    let a = 0, b = 0, d = 0;  // PᵀP = [[a, b], [b, d]]
+    for (let j = 0; j < keyDim; j++) { a += P(j, 0) ** 2; b += P(j, 0) * P(j, 1); d += P(j, 1) ** 2; }
     const det = a * d - b * b;
     if (!(Math.abs(det) > 1e-9)) return null;
     for (let k = 0; k < nKeys; k++) {
-      let u = 0, v = 0;  // P k
+      let u = 0, v = 0;  // Pᵀ k
       for (let j = 0; j < keyDim; j++) {
         const kj = keys[(c * nKeys + k) * keyDim + j];
-        u += P(0, j) * kj;
-        v += P(1, j) * kj;
+        u += P(j, 0) * kj;
+        v += P(j, 1) * kj;
       }
       out.push({ head: c, key: k, x: (d * u - b * v) / det, y: (a * v - b * u) / det });
     }

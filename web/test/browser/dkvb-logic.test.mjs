@@ -133,3 +133,29 @@ test('the toy stream: 4 tasks of 2 classes, 100 samples each, near their class m
   for (const t of tasks) for (let i = 0; i < 100; i++) { const [mx, my] = MEANS[t.y[i]]; ss += (t.x[2 * i] - mx) ** 2 + (t.x[2 * i + 1] - my) ** 2; n += 2; }
   assert.ok(Math.abs(Math.sqrt(ss / n) - SIGMA) < 0.006, `spread ${Math.sqrt(ss / n)}`);
 });
+
+test('keys are drawn where the projection maps a point onto them; heads that see a line are not drawn', async () => {
+  const { keysInPlane } = await import('../../demo/dkvb/plane.js');
+  const u = rng(11);
+  const heads = 3, nKeys = 4, keyDim = 3;
+  const projection = Float32Array.from({ length: heads * keyDim * 2 }, () => 2 * u() - 1);
+  const points = Array.from({ length: heads * nKeys }, () => [u(), u()]);
+  // keys exactly on the image of their head's projection: k = P_c x
+  const keys = new Float32Array(heads * nKeys * keyDim);
+  points.forEach(([x, y], i) => {
+    const c = Math.floor(i / nKeys);
+    for (let j = 0; j < keyDim; j++) keys[i * keyDim + j] = projection[(c * keyDim + j) * 2] * x + projection[(c * keyDim + j) * 2 + 1] * y;
+  });
+  const got = keysInPlane(keys, projection, { heads, keys: nKeys, keyDim, inputDim: 2 });
+  assert.equal(got.length, heads * nKeys);
+  got.forEach((k, i) => {
+    assert.deepEqual([k.head, k.key], [Math.floor(i / nKeys), i % nKeys]);
+    assert.ok(Math.hypot(k.x - points[i][0], k.y - points[i][1]) < 1e-4, `key ${i}: (${k.x}, ${k.y}) vs ${points[i]}`);
+  });
+  // No projection, one head of width 2: the key is the point itself.
+  const plain = keysInPlane(Float32Array.of(0.1, 0.9, 0.4, 0.3), null, { heads: 1, keys: 2, keyDim: 2, inputDim: 2 });
+  assert.deepEqual(plain.map((k) => [k.x, k.y].map((v) => Math.round(v * 1e6) / 1e6)), [[0.1, 0.9], [0.4, 0.3]]);
+  // Two heads of width 1 (each sees one coordinate): not points of the plane.
+  assert.equal(keysInPlane(Float32Array.of(0.1, 0.2), null, { heads: 2, keys: 1, keyDim: 1, inputDim: 2 }), null);
+  assert.equal(keysInPlane(keys, projection, { heads, keys: nKeys, keyDim, inputDim: 2, encoderLayers: 1 }), null);
+});
