@@ -3,6 +3,7 @@
 // (CBK_MEMORY_BORROW); they are freed when the model and all of its sessions are disposed, as
 // cbk.h's lifetime rule for borrowed data requires.
 import { codeLogits, codeVector, promotedTokens } from './code-effects.js';
+import { Classifier, dkvbKeys, readDkvbFacts } from './dkvb.js';
 import { checkInt, describe, fail } from './errors.js';
 import { Session } from './session.js';
 import { readIntoHeap } from './source.js';
@@ -204,6 +205,15 @@ export class Model {
 
   createSession(params = {}) {
     return new Session(this._rt, this, this._bytes, params);
+  }
+
+  // ---- DKVB models (dkvb.js) ----
+  createClassifier() {
+    return new Classifier(this._rt, this, this._bytes);
+  }
+
+  dkvbKeys() {
+    return dkvbKeys(this);
   }
 
   dispose() {

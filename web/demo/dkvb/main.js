@@ -59,7 +59,7 @@ async function open(source, name) {
   Object.assign(state, { model, clf, facts: model.dkvb, name });
   const f = state.facts;
   if (f.inputDim !== 2) showError(new Error(`the model takes ${f.inputDim}-D inputs; this page draws 2-D ones`), name);
-  state.keys = keysInPlane(model.dkvbTensor('keys'), model.dkvbTensor('projection'), f);
+  state.keys = keysInPlane(model.dkvbKeys(), projectionOf(model), f);
   $('model-name').textContent = name;
   $('load-text').textContent = '';
   $('dkvb-facts').textContent = `${f.heads} head${f.heads > 1 ? 's' : ''} × ${f.keys} keys (d_key ${f.keyDim}), ` +
@@ -70,6 +70,17 @@ async function open(source, name) {
   wireSteering(state, { refresh, showError });
   refresh();
   document.body.dataset.loaded = '1';
+}
+
+// The projection [heads x keyDim x embedDim] from the model's tensor table (the name the cbkfile
+// writer gives it), null without one; undefined when it cannot be read (the keys are not drawn).
+function projectionOf(model) {
+  if (!model.dkvb.hasProjection) return null;
+  try {
+    return model.tensor('dkvb.projection', 'model').toFloat32();
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- playing the stream ------------------------------------------------------------------------
@@ -90,7 +101,7 @@ function frame() {
 }
 
 function start(stopAtTask) {
-  if (state.player.done) state.player.reset();
+  if (state.player.done || !state.player.started) state.player.reset();
   state.stopAtTask = stopAtTask;
   state.running = true;
   $('pause').disabled = false;
@@ -118,11 +129,12 @@ function refresh() {
   const f = state.facts;
   dkvbView.setRegions(state.clf.classifyBatch(dkvbView.grid).logits, f.classes);
   mlpView.setRegions(p.mlp.forward(mlpView.grid), N_CLASSES);
-  const points = p.tasks.map((t, i) => ({ x: t.x, y: t.y, faded: i !== p.currentTaskIndex }))
-    .filter((_, i) => i <= p.currentTaskIndex);
+  const points = p.tasks.map((t, i) => ({ x: t.x, y: t.y, faded: p.started && i !== p.currentTaskIndex }))
+    .filter((_, i) => !p.started || i <= p.currentTaskIndex);
   dkvbView.draw({ points, keys: state.keys ?? [], picked: state.picked, hover: state.hover });
   mlpView.draw({ points, hover: state.hover });
-  $('progress').textContent = p.done ? 'all 4 tasks learnt' : p.task < TASKS.length
+  $('progress').textContent = !p.started ? 'the values as the file shipped them; Play trains them from zero'
+    : p.done ? 'all 4 tasks learnt' : p.task < TASKS.length
     ? `task ${p.task + 1} of 4 (classes ${TASKS[p.task].join(' & ')}): step ${p.step} of ${p.stepsPerTask}` : '';
   $('dkvb-acc').textContent = `accuracy on all 8 classes now: ${fmt.pct(p.accNow.dkvb)}`;
   $('mlp-acc').textContent = `accuracy on all 8 classes now: ${fmt.pct(p.accNow.mlp)}`;

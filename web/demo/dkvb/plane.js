@@ -133,7 +133,7 @@ export class PlaneView {
 // Returns [{head, key, x, y}], or null when the keys are not points of the plane (another input
 // width, an encoder, or a head that sees a line of the plane only).
 export function keysInPlane(keys, projection, { heads, keys: nKeys, keyDim, inputDim, encoderLayers = 0 }) {
-  if (inputDim !== 2 || encoderLayers > 0) return null;
+  if (inputDim !== 2 || encoderLayers > 0 || projection === undefined) return null;
   const out = [];
   for (let c = 0; c < heads; c++) {
     // P(j, i): row j (key dimension), column i (input dimension).

@@ -80,13 +80,12 @@ export function wireSteering(state, { refresh, showError }) {
     state.player.evaluate();
     $('steer-status').dataset.masked = String(pairs.size);
   });
+  // The library's clear also drops every value override, i.e. the trained values: they go back in.
   $('clear-steering').onclick = act('steering cleared', () => {
     state.clf.clearSteering();
-    if (savedValues) {
-      state.player.values.set(savedValues);
-      state.clf.setValues(state.player.values);
-      savedValues = null;
-    }
+    if (savedValues) state.player.values.set(savedValues);
+    savedValues = null;
+    state.clf.setValues(state.player.values);
     state.player.evaluate();
   });
   for (const id of ['steer-head', 'steer-key']) $(id).oninput = showValue;

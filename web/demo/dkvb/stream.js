@@ -16,7 +16,14 @@ export class StreamPlayer {
     const { tasks, test } = makeStream(seed);
     this.tasks = tasks;
     this.test = test;
-    this.reset();
+    // Until the first reset the classifier shows the values the file shipped with.
+    this.values = clf.values();
+    this.mlp = new Mlp({ uniform: rng(seed + 1000) });
+    this.started = false;
+    this.task = 0;
+    this.step = 0;
+    this.history = [];
+    this.evaluate();
   }
 
   get done() { return this.task >= TASKS.length; }
@@ -25,6 +32,7 @@ export class StreamPlayer {
 
   // Values back to zero (the trainer's start), a new MLP, no history.
   reset() {
+    this.started = true;
     const { heads, keys, classes } = this.facts;
     this.values = new Float32Array(heads * keys * classes);
     this.clf.setValues(this.values);
