@@ -49,6 +49,12 @@ Error validate_base_tensors(const ModelContents& contents);
 Error validate_codebooks(const ModelContents& contents);
 Error validate_annotations(const ModelContents& contents);
 Error validate_tokenizer(const ModelContents& contents);
+// DKVB models (runtime/loader/validate_dkvb.cpp): sizes, shapes, dtypes and the decoder's parts;
+// after binding, the used-pair mask (entries 0/1, every head keeps a pair). dkvb_tensors lists the
+// model's tensor views in file-table order (encoder, projection, keys, values, used_pairs, decoder).
+Error validate_dkvb(const ModelContents& contents);
+Error validate_dkvb_data(const ModelContents& contents);
+std::vector<const TensorView*> dkvb_tensors(const ModelContents& contents);
 // After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables), in
 // this order; validate_values reports the first tensor that has a bad one.
 std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& contents);
