@@ -147,7 +147,7 @@ export class Model {
     return { info, data, scales, toFloat32: () => tensorToFloat32(info, data, scales) };
   }
 
-  tokenize(text, { addBos = this.facts.tokenizer.addBos, allowSpecial = false } = {}) {
+  tokenize(text, { addBos = this.facts.tokenizer?.addBos ?? false, allowSpecial = false } = {}) {
     const rt = this._rt;
     const h = this.handle();
     if (typeof text !== 'string') fail('invalid_argument', `text must be a string, got ${describe(text)}`);
