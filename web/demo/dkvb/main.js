@@ -4,7 +4,6 @@
 // beside it, and wires hover and steering. State lives here; plane.js draws, steering.js steers.
 import { $, fmt, h } from '../dom.js';
 import { load } from '../../src/cbk.js';
-import { Mlp } from './mlp.js';
 import { PlaneView, cssColor, keysInPlane } from './plane.js';
 import { wireSteering } from './steering.js';
 import { ACC_DONE, StreamPlayer } from './stream.js';
@@ -54,9 +53,11 @@ async function open(source, name) {
   }
   stop();
   state.clf?.dispose();
+  state.picker?.dispose();
   state.model?.dispose();
   const clf = model.createClassifier();
-  Object.assign(state, { model, clf, facts: model.dkvb, name });
+  const picker = model.createClassifier();
+  Object.assign(state, { model, clf, picker, facts: model.dkvb, name });
   const f = state.facts;
   if (f.inputDim !== 2) showError(new Error(`the model takes ${f.inputDim}-D inputs; this page draws 2-D ones`), name);
   state.keys = keysInPlane(model.dkvbKeys(), projectionOf(model), f);
@@ -64,8 +65,7 @@ async function open(source, name) {
   $('load-text').textContent = '';
   $('dkvb-facts').textContent = `${f.heads} head${f.heads > 1 ? 's' : ''} × ${f.keys} keys (d_key ${f.keyDim}), ` +
     `${f.classes} classes, in WebAssembly`;
-  state.player = new StreamPlayer(clf, f, { seed: Number(params.get('seed') ?? 1) });
-  state.player.evaluate();
+  state.player = new StreamPlayer(clf, picker, f, { seed: Number(params.get('seed') ?? 1) });
   for (const b of ['play', 'step-task', 'reset']) $(b).disabled = false;
   wireSteering(state, { refresh, showError });
   refresh();
@@ -101,7 +101,10 @@ function frame() {
 }
 
 function start(stopAtTask) {
-  if (state.player.done || !state.player.started) state.player.reset();
+  if (state.player.done || !state.player.started) {
+    state.player.reset();
+    state.onReset?.();
+  }
   state.stopAtTask = stopAtTask;
   state.running = true;
   $('pause').disabled = false;
@@ -118,7 +121,7 @@ function stop() {
 $('play').onclick = () => start(TASKS.length);
 $('step-task').onclick = () => start(Math.min(TASKS.length, state.player.task + 1));
 $('pause').onclick = stop;
-$('reset').onclick = () => { stop(); state.player.reset(); refresh(); };
+$('reset').onclick = () => { stop(); state.player.reset(); state.onReset?.(); refresh(); };
 $('speed').onchange = (e) => (state.stepsPerFrame = Number(e.target.value));
 
 // ---- drawing -----------------------------------------------------------------------------------

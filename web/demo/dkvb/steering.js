@@ -31,6 +31,7 @@ export function wireSteering(state, { refresh, showError }) {
       showError(e, what);
     }
   };
+  // Before the first Play the values are the file's (player.values is a copy of them).
   const editValues = (fn) => {
     const v = state.player.values;
     savedValues ??= v.slice();
@@ -85,9 +86,15 @@ export function wireSteering(state, { refresh, showError }) {
     state.clf.clearSteering();
     if (savedValues) state.player.values.set(savedValues);
     savedValues = null;
-    state.clf.setValues(state.player.values);
-    state.player.evaluate();
+    if (state.player.started) state.player.restore();
+    else state.player.evaluate();
   });
+  // A reset of the stream drops all steering (and the saved values with it).
+  state.onReset = () => {
+    savedValues = null;
+    $('steer-status').textContent = '';
+    showValue();
+  };
   for (const id of ['steer-head', 'steer-key']) $(id).oninput = showValue;
 
   function showValue() {

@@ -1,12 +1,27 @@
 // value-trainer.js — values-only training of a DKVB with the codebook-voting decoder, in the page.
-// Keys are frozen, so a sample's picked key per head depends only on the input (and the steering):
-// the library classifies the batch (logits and picked keys), and the gradient of the mean
-// cross-entropy reaches only the picked values: d loss / d V[c][key] = sum over the samples that
-// picked `key` in head c of (softmax - target) / (n * heads). Adam updates the values, which go
-// back into the library. This is the update the trainer (tools/python/dkvb) makes; the test
-// web/test/browser/dkvb-logic.test.mjs checks it against torch.
+// As the trainer (tools/python/dkvb/continual.py) does it: keys are frozen, so a task's samples
+// pick the same pairs at every step — the library picks them once per task (without the used-pair
+// mask) — and each step computes the logits from those picks and the values (mean over heads), the
+// mean cross-entropy, and its gradient, which reaches only the picked values: d loss / d V[c][key]
+// = sum over the samples that picked `key` in head c of (softmax - target) / (n * heads). Adam
+// (fresh per task) updates the values, which then go back into the library. The test
+// web/test/browser/dkvb-logic.test.mjs checks these steps against torch.
 import { Adam } from './adam.js';
 import { crossEntropyGrad } from './mlp.js';
+
+// Codebook-voting logits of n samples from their picks (n x heads) and the values: the mean over
+// heads of the picked value rows, (n x classes).
+export function votingLogits(values, picked, n, { heads, keys, classes }) {
+  const out = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < heads; c++) {
+      const row = (c * keys + picked[i * heads + c]) * classes;
+      for (let j = 0; j < classes; j++) out[i * classes + j] += values[row + j];
+    }
+    for (let j = 0; j < classes; j++) out[i * classes + j] /= heads;
+  }
+  return out;
+}
 
 export class ValueTrainer {
   // values: Float32Array [heads x keys x classes], the model's value table (the trainer's copy;
@@ -22,9 +37,14 @@ export class ValueTrainer {
     this.optimizer = new Adam([this.values], { lr: this.lr });
   }
 
-  // One step from a classified batch: logits (n x classes) and picked keys (n x heads, -1 where a
-  // head picked nothing) as the library returned them, labels y. Returns the loss before the step.
-  step(logits, picked, y) {
+  // One step on samples with picks (n x heads, from the library) and labels y; returns the loss
+  // before the step.
+  step(picked, y) {
+    return this.stepFrom(votingLogits(this.values, picked, y.length, this), picked, y);
+  }
+
+  // The same with the logits (n x classes) of those picks given.
+  stepFrom(logits, picked, y) {
     const { heads, keys, classes } = this;
     const n = y.length;
     const { loss, grad } = crossEntropyGrad(logits, y, classes, this.labelSmoothing);
