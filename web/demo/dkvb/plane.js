@@ -81,8 +81,8 @@ export class PlaneView {
     rctx.putImageData(img, 0, 0);
   }
 
-  // Draws everything: regions, points {x, y} (faded ones first), keys [{x, y, head, key}] and the
-  // picked keys (a Set of "head:key") ringed, and the hovered point.
+  // Draws everything: regions, points {x, y} (faded ones first), keys [{x, y, head, key, dormant}]
+  // (dormant = masked: hollow) and the picked keys (a Set of "head:key") ringed, and the hovered point.
   draw({ points = [], keys = [], picked = null, hover = null } = {}) {
     const { ctx, canvas } = this;
     ctx.imageSmoothingEnabled = false;
@@ -105,7 +105,13 @@ export class PlaneView {
     for (const k of keys) {
       const [px, py] = this.toPixel(k.x, k.y);
       const on = picked?.has(`${k.head}:${k.key}`);
-      ctx.fillStyle = on ? '#000' : 'rgba(20,20,30,.45)';
+      if (k.dormant && !on) {
+        ctx.strokeStyle = 'rgba(20,20,30,.3)';
+        ctx.lineWidth = 0.8;
+        ctx.strokeRect(px - 1.5, py - 1.5, 3, 3);
+        continue;
+      }
+      ctx.fillStyle = on ? '#000' : 'rgba(20,20,30,.6)';
       ctx.fillRect(px - (on ? 2.5 : 1.5), py - (on ? 2.5 : 1.5), on ? 5 : 3, on ? 5 : 3);
       if (on) {
         ctx.beginPath();

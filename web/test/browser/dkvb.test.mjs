@@ -44,6 +44,8 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  await page.goto(base + 'dkvb/?speed=1000');
+  await page.waitForFunction(() => document.body.dataset.loaded === '1', null, { timeout: 30000 });
 });
 
 after(async () => {
@@ -57,8 +59,6 @@ const classesIn = (cls) => new Set(cls);
 const changed = (a, b) => a.reduce((n, c, i) => n + (c !== b[i]), 0);
 
 test('the toy model loads; the shipped model\'s regions and picked keys equal native cbk classify', async () => {
-  await page.goto(base + 'dkvb/?speed=1000');
-  await page.waitForFunction(() => document.body.dataset.loaded === '1', null, { timeout: 30000 });
   assert.match(await page.textContent('#model-name'), /dkvb-toy\.cbk/);
   // Some cells of the region grid: their centres, the page's argmax class, against native.
   const sample = await page.evaluate(() => {
