@@ -20,11 +20,11 @@ const chromiumPath = process.env.CBK_CHROMIUM || '/usr/bin/chromium';
 const buildDir = resolve(root, process.env.CBK_WEB_BUILD_DIR || 'build-web');
 const model = join(root, 'models/dkvb-toy.cbk');
 
-// `cbk classify MODEL --json` on 2-D points: [{keys, logits}] per point.
+// `cbk classify MODEL - --json` on 2-D points (float32 values, one line each): [{keys, logits}] per point.
 function nativeClassify(points) {
-  const out = execFileSync(cli, ['classify', model, '--json', '--input', points.map((p) => p.join(',')).join(';')],
-    { encoding: 'utf8' });
-  return JSON.parse(out).results.map((r) => ({ keys: r.keys, logits: r.logits }));
+  const input = points.map((p) => Array.from(Float32Array.from(p), String).join(' ')).join('\n') + '\n';
+  const out = execFileSync(cli, ['classify', model, '-', '--json'], { input, encoding: 'utf8' });
+  return JSON.parse(out).rows.map((r) => ({ keys: r.keys, logits: r.logits }));
 }
 
 let server, browser, page, base;

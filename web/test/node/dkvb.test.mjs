@@ -97,6 +97,35 @@ describe('classify equals native cbk classify', () => {
   }
 });
 
+test('steered classify equals native cbk classify --force/--mask/--no-file-mask', async () => {
+  const path = dkvbFixture('voting.cbk');
+  const m = await cbk.load(pathToFileURL(path));
+  const clf = m.createClassifier();
+  try {
+    const f = m.dkvb;
+    const x = inputs(48, f.inputDim, 5);
+    const rows = Array.from({ length: 48 }, (_, i) => x.subarray(i * f.inputDim, (i + 1) * f.inputDim));
+    const same = (flags, what) => {
+      const gold = nativeClassify(path, rows, flags);
+      const r = clf.classifyBatch(x);
+      gold.forEach((g, i) => {
+        assert.deepEqual(Array.from(r.keys.subarray(i * f.heads, (i + 1) * f.heads)), g.keys, `${what} row ${i}: keys`);
+        assertLogits(r.logits.subarray(i * f.classes, (i + 1) * f.classes), g.logits, `${what} row ${i}: logits`);
+      });
+    };
+    clf.forceKey(2, 9);
+    same(['--force', '2:9'], 'forced');
+    clf.maskPairs(0, [0, 3, 5]);
+    clf.maskPairs(-1, [7]);
+    same(['--force', '2:9', '--mask', '0:0,3,5', '--mask', '-1:7'], 'forced and masked');
+    clf.useFileMask(false);
+    same(['--force', '2:9', '--mask', '0:0,3,5', '--mask', '-1:7', '--no-file-mask'], 'file mask off');
+  } finally {
+    clf.dispose();
+    m.dispose();
+  }
+});
+
 test('facts, keys and values read back as the file stores them', async () => {
   const m = await cbk.load(pathToFileURL(dkvbFixture('voting.cbk')));
   try {

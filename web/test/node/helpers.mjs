@@ -100,10 +100,11 @@ export function dkvbFixture(file) {
   return path;
 }
 
-// Runs the native `cbk classify MODEL --json` on rows of floats: [{keys, logits}] per row.
-export function nativeClassify(model, rows) {
-  const r = spawnSync(nativeCli(), ['classify', model, '--json', '--input', rows.map((x) => Array.from(x).join(',')).join(';')],
-    { encoding: 'utf8', maxBuffer: 1 << 28 });
+// Runs the native `cbk classify MODEL --json [FLAGS]` on rows of floats (one line each on standard
+// input; the shortest decimals that read back as the same float32): [{keys, logits}] per row.
+export function nativeClassify(model, rows, flags = []) {
+  const input = rows.map((x) => Array.from(x, (v) => String(v)).join(' ')).join('\n') + '\n';
+  const r = spawnSync(nativeCli(), ['classify', model, '-', '--json', ...flags], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`native cbk classify failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout).results.map((x) => ({ keys: x.keys, logits: x.logits }));
+  return JSON.parse(r.stdout).rows.map((x) => ({ keys: x.keys, logits: x.logits }));
 }
