@@ -182,6 +182,16 @@ export function showPicked(x, y) {
   document.body.dataset.hoverKeys = Array.from(keys).join(',');
 }
 
+// A click on the DKVB plane selects the key the steering head picked there (or head 0's).
+$('dkvb-plane').addEventListener('click', (ev) => {
+  hoverAt(ev);
+  if (!state.hover) return;
+  const { keys } = state.clf.classify(state.hover);
+  const head = $('steer-head').value === 'all' ? 0 : Number($('steer-head').value);
+  $('steer-key').value = String(keys[head]);
+  $('steer-key').dispatchEvent(new Event('input'));
+});
+
 for (const canvas of [$('dkvb-plane'), $('mlp-plane')]) {
   canvas.addEventListener('mousemove', hoverAt);
   canvas.addEventListener('mouseleave', () => { state.hover = null; state.picked = null; refresh(); });

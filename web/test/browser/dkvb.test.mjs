@@ -124,5 +124,42 @@ test('steering: a forced key and an unlearnt class change the regions; clearing 
   await page.screenshot({ path: join(buildDir, 'screenshots/dkvb-unlearnt.png'), fullPage: true, timeout: 90000 });
   await page.click('#clear-steering');
   assert.deepEqual(await dkvbRegions(), trained);
+
+  // Click a point of class 0 (mean (.25, .25)): the key its head picked is selected; its vote moves
+  // to class 5, so that point and only cells that changed turn to class 5.
+  const box = await page.locator('#dkvb-plane').boundingBox();
+  const clickAt = async (x, y) => {
+    await page.mouse.click(box.x + box.width * x, box.y + box.height * (1 - y));
+    return page.evaluate(() => ({ at: window.__dkvb.hover, key: Number(document.getElementById('steer-key').value) }));
+  };
+  // The class the page's classifier gives a point now (ties: 255, as drawn).
+  const classAt = (at) => page.evaluate((p) => {
+    const l = Array.from(window.__dkvb.clf.classify(p).logits);
+    return l.every((v) => v === l[0]) ? 255 : l.indexOf(Math.max(...l));
+  }, at);
+  await page.selectOption('#steer-head', '0');
+  const a = await clickAt(0.25, 0.25);
+  assert.deepEqual([a.key], nativeClassify([a.at])[0].keys, 'the click selects the picked key');
+  assert.equal(await classAt(a.at), 0);
+  await page.selectOption('#value-class', '5');
+  await page.click('#edit-value');
+  const edited = await dkvbRegions();
+  assert.equal(await classAt(a.at), 5, 'the edited key votes for class 5');
+  const moved = edited.filter((c, i) => c !== trained[i]);
+  assert.ok(moved.length > 0 && moved.length < trained.length / 8, `${moved.length} cells changed`);
+  assert.deepEqual([...new Set(moved)], [5], 'every changed cell is now class 5');
+  await page.click('#clear-steering');
+  assert.deepEqual(await dkvbRegions(), trained);
+
+  // Swap the values of that class-0 key and a class-2 key (mean (.75, .75)): their points swap classes.
+  const b = await clickAt(0.75, 0.75);
+  assert.equal(await classAt(b.at), 2);
+  await page.fill('#steer-key', String(a.key));
+  await page.fill('#swap-key', String(b.key));
+  await page.click('#swap-value');
+  assert.deepEqual([await classAt(a.at), await classAt(b.at)], [2, 0]);
+  assert.ok(changed(trained, await dkvbRegions()) > 0);
+  await page.click('#clear-steering');
+  assert.deepEqual(await dkvbRegions(), trained);
   assert.deepEqual(problems, []);
 });
