@@ -7,7 +7,7 @@ import { load } from '../../src/cbk.js';
 import { PlaneView, cssColor, keysInPlane } from './plane.js';
 import { wireSteering } from './steering.js';
 import { ACC_DONE, StreamPlayer } from './stream.js';
-import { N_CLASSES, TASKS, accuracy, argmax } from './toy.js';
+import { N_CLASSES, TASKS, argmax } from './toy.js';
 
 const DEFAULT_MODEL = '../../../models/dkvb-toy.cbk';
 const params = new URLSearchParams(location.search);
@@ -167,7 +167,7 @@ function hoverAt(ev) {
   refresh();
 }
 
-export function showPicked(x, y) {
+function showPicked(x, y) {
   const f = state.facts;
   const { logits, keys } = state.clf.classify([x, y]);
   state.picked = new Set(Array.from(keys, (k, c) => `${c}:${k}`));
