@@ -18,7 +18,9 @@ def ema_kmeans(batches, heads, pairs, key_dim, decay=0.95, eps=1e-5, seed=0, dea
             keys = q[pick, torch.arange(heads)[:, None]].clone()          # [heads, pairs, key_dim]
             size = torch.ones(heads, pairs)
             total = keys.clone()
-        d2 = ((q.transpose(0, 1)[:, :, None, :] - keys[:, None]) ** 2).sum(-1)  # [heads, n, pairs]
+        qh = q.transpose(0, 1)                                                  # [heads, n, key_dim]
+        # |q|^2 - 2 q.k + |k|^2 (a GEMM per head; near ties do not matter for the key update)
+        d2 = (qh ** 2).sum(-1, keepdim=True) - 2 * qh @ keys.transpose(1, 2) + (keys ** 2).sum(-1)[:, None, :]
         assign = torch.nn.functional.one_hot(d2.argmin(-1), pairs).float()     # [heads, n, pairs]
         size = decay * size + (1 - decay) * assign.sum(1)
         total = decay * total + (1 - decay) * torch.einsum("hnp,nhd->hpd", assign, q)

@@ -41,14 +41,21 @@ class DKVB(torch.nn.Module):
             return z.reshape(z.shape[0], heads, key_dim)
         return torch.einsum("ckd,nd->nck", self.projection, z)
 
-    def pick(self, x, mask_unused=False):
-        """Pair ids [n, heads]: nearest key by squared L2; torch.argmin takes the first of equal minima."""
+    def pick(self, x, mask_unused=False, chunk=None):
+        """Pair ids [n, heads]: nearest key by squared L2, summed over (q - k)^2; torch.argmin takes
+        the first of equal minima. Rows run in chunks so the [rows, heads, pairs, key_dim]
+        difference tensor stays near 32 MB."""
+        heads, pairs, key_dim = self.keys.shape
+        chunk = chunk or max(1, (8 << 20) // (heads * pairs * key_dim))
+        out = []
         with torch.no_grad():
-            q = self.queries(self.embed(x))
-            d2 = ((q[:, :, None, :] - self.keys[None]) ** 2).sum(-1)
-            if mask_unused:
-                d2 = torch.where(self.used[None] > 0, d2, torch.full_like(d2, float("inf")))
-            return d2.argmin(-1)
+            for i in range(0, len(x), chunk):
+                q = self.queries(self.embed(x[i:i + chunk]))
+                d2 = ((q[:, :, None, :] - self.keys[None]) ** 2).sum(-1)
+                if mask_unused:
+                    d2 = torch.where(self.used[None] > 0, d2, torch.full_like(d2, float("inf")))
+                out.append(d2.argmin(-1))
+        return torch.cat(out) if out else torch.zeros((0, heads), dtype=torch.int64)
 
     def logits(self, ids):
         heads = self.keys.shape[0]
