@@ -41,10 +41,11 @@ async function open(source, name) {
   let model;
   try {
     model = await load(source);
-    if (model.kind !== 'dkvb') {
-      const kind = model.kind;
+    const why = model.kind !== 'dkvb' ? `${name} is a ${model.kind} model; this page needs a DKVB model`
+      : model.dkvb.inputDim !== 2 ? `${name} classifies ${model.dkvb.inputDim}-D inputs; this page draws the plane` : '';
+    if (why) {
       model.dispose();
-      throw Object.assign(new Error(`${name} is a ${kind} model; this page needs a DKVB model`), { status: 'unsupported' });
+      throw Object.assign(new Error(why), { status: 'unsupported' });
     }
   } catch (e) {
     $('load-text').textContent = state.model ? '' : 'no model loaded';
@@ -59,13 +60,15 @@ async function open(source, name) {
   const picker = model.createClassifier();
   Object.assign(state, { model, clf, picker, facts: model.dkvb, name });
   const f = state.facts;
-  if (f.inputDim !== 2) showError(new Error(`the model takes ${f.inputDim}-D inputs; this page draws 2-D ones`), name);
   state.keys = keysInPlane(model.dkvbKeys(), projectionOf(model), f);
   $('model-name').textContent = name;
   $('load-text').textContent = '';
   $('dkvb-facts').textContent = `${f.heads} head${f.heads > 1 ? 's' : ''} × ${f.keys} keys, in WebAssembly`;
   state.player = new StreamPlayer(clf, picker, f, { seed: Number(params.get('seed') ?? 1) });
-  for (const b of ['play', 'step-task', 'reset']) $(b).disabled = false;
+  // The in-page trainer is the voting decoder's, on the toy's 8 classes.
+  state.trainable = f.decoder === 'voting' && f.classes === N_CLASSES;
+  for (const b of ['play', 'step-task', 'reset']) $(b).disabled = !state.trainable;
+  if (!state.trainable) $('progress').textContent = `training here needs the voting decoder and ${N_CLASSES} classes`;
   wireSteering(state, { refresh, showError });
   refresh();
   document.body.dataset.loaded = '1';
@@ -114,7 +117,7 @@ function start(stopAtTask) {
 function stop() {
   state.running = false;
   $('pause').disabled = true;
-  $('play').disabled = $('step-task').disabled = !state.player;
+  $('play').disabled = $('step-task').disabled = !state.player || !state.trainable;
 }
 
 $('play').onclick = () => start(TASKS.length);
@@ -136,7 +139,7 @@ function refresh() {
   const keys = (state.keys ?? []).map((k) => ({ ...k, dormant: !state.clf.pairSearchable(k.head, k.key) }));
   dkvbView.draw({ points, keys, picked: state.picked, hover: state.hover });
   mlpView.draw({ points, hover: state.hover });
-  $('progress').textContent = !p.started ? 'the values as the file shipped them; Play trains them from zero'
+  if (state.trainable) $('progress').textContent = !p.started ? 'the values as the file shipped them; Play trains them from zero'
     : p.done ? 'all 4 tasks learnt' : p.task < TASKS.length
     ? `task ${p.task + 1} of 4 (classes ${TASKS[p.task].join(' & ')}): step ${p.step} of ${p.stepsPerTask}` : '';
   $('dkvb-acc').textContent = `accuracy on all 8 classes now: ${fmt.pct(p.accNow.dkvb)}`;

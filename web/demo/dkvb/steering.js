@@ -2,7 +2,9 @@
 // class by masking every (head, key) pair its training samples pick. Forcing and masking are the
 // library's steering (clf.forceKey, clf.maskPairs); value edits change the value table the page
 // trains (the player's copy, pushed with clf.setValues), so training continues from the edit.
-// "Clear steering" lifts forces and masks and restores the values as they were before the first edit.
+// "Clear steering" lifts forces and masks and restores the values as they were before the first edit;
+// the dormant-pair switch (the file's used-pair mask, or the pairs the page's training has not
+// used) stays as set.
 import { $, h } from '../dom.js';
 import { argmax } from './toy.js';
 
@@ -87,8 +89,9 @@ export function wireSteering(state, { refresh, showError }) {
     if (savedValues) state.player.values.set(savedValues);
     savedValues = null;
     if (state.player.started) state.player.restore();
-    else state.player.evaluate();
+    else state.player.setMaskDormant(state.player.maskDormant);  // the library's clear turned the file mask back on
   });
+  $('dormant-mask').onchange = act('dormant pairs', () => state.player.setMaskDormant($('dormant-mask').checked));
   // A reset of the stream drops all steering (and the saved values with it).
   state.onReset = () => {
     savedValues = null;
@@ -104,6 +107,7 @@ export function wireSteering(state, { refresh, showError }) {
     const r = state.clf.valueRow(c, k);
     $('value-row').replaceChildren(`head ${c} key ${k}: [${Array.from(r, (x) => x.toFixed(2)).join(', ')}]`);
   }
-  for (const b of ['force-key', 'edit-value', 'swap-value', 'unlearn', 'clear-steering']) $(b).disabled = false;
+  for (const b of ['force-key', 'edit-value', 'swap-value', 'unlearn', 'clear-steering', 'dormant-mask']) $(b).disabled = false;
+  $('dormant-mask').checked = state.player.maskDormant;
   showValue();
 }

@@ -18,7 +18,7 @@ export class StreamPlayer {
   // clf: the classifier the page shows (and steers); picker: a second classifier on the same model
   // that only picks the training pairs (never steered, the file's mask off).
   constructor(clf, picker, facts, { seed = 1, stepsPerTask = STEPS_PER_TASK } = {}) {
-    Object.assign(this, { clf, picker, facts, seed, stepsPerTask });
+    Object.assign(this, { clf, picker, facts, seed, stepsPerTask, maskDormant: true });
     const { tasks, test } = makeStream(seed, TEST_PER_CLASS);
     this.tasks = tasks;
     this.test = test;
@@ -43,7 +43,8 @@ export class StreamPlayer {
     this.started = true;
     this.values = new Float32Array(heads * keys * classes);
     this.used = new Uint32Array(heads * keys);
-    this.unusedMasked = [];  // pair ids (head * keys + key) masked because no task used them
+    this.unusedMasked = [];  // pair ids (head * keys + key) no task has used yet
+    this.dormantApplied = false;  // whether the classifier masks them now
     this.trainer = new ValueTrainer(this.values, { heads, keys, classes, lr: DKVB_LR });
     this.mlp = new Mlp({ uniform: rng(this.seed + 1000) });
     this.task = 0;
@@ -59,9 +60,30 @@ export class StreamPlayer {
   restore() {
     if (!this.started) return;
     this.clf.useFileMask(false);
-    this._mask(this.unusedMasked, true);
+    this.dormantApplied = false;
+    this._applyDormant(this.unusedMasked);
     this.clf.setValues(this.values);
     this.evaluate();
+  }
+
+  // Masks (on, the default) or lets the search see the dormant pairs: the file's used-pair mask
+  // before the first Play, the pairs no task has used since.
+  setMaskDormant(on) {
+    this.maskDormant = on;
+    if (this.started) this._applyDormant(this.unusedMasked);
+    else this.clf.useFileMask(on);
+    this.evaluate();
+  }
+
+  // Brings the classifier's dormant-pair mask to `unused` (none while maskDormant is off, or while no
+  // pair is used: a head needs a searchable pair), changing only the pairs that differ.
+  _applyDormant(unused) {
+    const want = this.maskDormant && unused.length < this.used.length ? new Set(unused) : new Set();
+    const have = this.dormantApplied ? new Set(this.unusedMasked) : new Set();
+    this._mask([...have].filter((p) => !want.has(p)), false);
+    this._mask([...want].filter((p) => !have.has(p)), true);
+    this.unusedMasked = unused;
+    this.dormantApplied = want.size > 0;
   }
 
   _mask(pairs, masked) {
@@ -70,21 +92,14 @@ export class StreamPlayer {
     this.clf.maskPairs(pairs.map((p) => Math.floor(p / k)), pairs.map((p) => p % k), masked);
   }
 
-  // The start of a task: its picks, counted as used; newly used pairs become searchable (the first
-  // time, every pair still unused is masked).
+  // The start of a task: its picks, counted as used; newly used pairs stop being dormant.
   _startTask(t) {
     const { heads, keys } = this.facts;
     this.picks = this.picker.classifyBatch(t.x).keys;
     for (let i = 0; i < this.picks.length; i++) this.used[(i % heads) * keys + this.picks[i]]++;
     const unused = [];
     for (let p = 0; p < this.used.length; p++) if (this.used[p] === 0) unused.push(p);
-    if (this.history.length === 0 && this.unusedMasked.length === 0) {
-      this._mask(unused, true);
-    } else {
-      const still = new Set(unused);
-      this._mask(this.unusedMasked.filter((p) => !still.has(p)), false);
-    }
-    this.unusedMasked = unused;
+    this._applyDormant(unused);
     this.trainer.resetOptimizer();
     this.mlp.resetOptimizer(MLP_LR);
   }

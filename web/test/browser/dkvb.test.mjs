@@ -155,5 +155,14 @@ test('steering: a forced key and an unlearnt class change the regions; clearing 
   assert.ok(changed(trained, await dkvbRegions()) > 0);
   await page.click('#clear-steering');
   assert.deepEqual(await dkvbRegions(), trained);
+
+  // Dormant pairs (never used by a task) searchable again: far from the data their all-zero values
+  // tie (grey cells); skipping them again restores the regions.
+  await page.uncheck('#dormant-mask');
+  const open = await dkvbRegions();
+  assert.ok(open.filter((c) => c === 255).length > trained.length / 10, 'dormant pairs leave grey (tied) cells');
+  assert.ok(!trained.includes(255));
+  await page.check('#dormant-mask');
+  assert.deepEqual(await dkvbRegions(), trained);
   assert.deepEqual(problems, []);
 });
