@@ -20,7 +20,8 @@ export type StatusName =
   | 'bad_data_section' | 'tensor_out_of_range' | 'tensor_misaligned' | 'shape_overflow'
   | 'shape_mismatch' | 'bad_dtype' | 'missing_tensor' | 'duplicate_tensor' | 'bad_architecture'
   | 'bad_codebook' | 'bad_tokenizer' | 'bad_annotation' | 'non_finite_value' | 'out_of_range'
-  | 'context_full' | 'wrong_state' | 'cancelled' | 'unsupported' | 'internal' | 'buffer_too_small';
+  | 'context_full' | 'wrong_state' | 'cancelled' | 'unsupported' | 'internal' | 'buffer_too_small'
+  | 'wrong_model_kind' | 'unsupported_model_kind';
 
 /** The one error class of the API. `message` is "<status>: <library message>". */
 export class CbkError extends Error {
@@ -159,19 +160,49 @@ export interface TensorData {
   toFloat32(): Float32Array;
 }
 
-/** Everything a page shows about a model, as one plain (structured-cloneable) object. */
+/** The model family a file holds (cbk_model_kind; cbk_kind_name() gives the same names). */
+export type ModelKind = 'transformer' | 'dkvb' | 'protonet';
+
+/** Facts of a Discrete Key-Value Bottleneck model (cbk_model_dkvb_info). */
+export interface DkvbFacts {
+  /** Floats per input vector, and of the encoder's output z (= inputDim for the identity encoder). */
+  inputDim: number; embedDim: number;
+  /** Encoder layers (0: the identity). */
+  encoderLayers: number;
+  /** Key-value codebooks; each picks one key per input. */
+  heads: number;
+  /** Key-value pairs per head (cbk.h's `pairs`): a picked key is a pair id in [0, keys). */
+  keys: number;
+  keyDim: number; valueDim: number;
+  /** Logits per input. */
+  classes: number;
+  /** 'voting': logits = mean over heads of the picked values; 'linear': a linear layer over them. */
+  decoder: 'voting' | 'linear';
+  /** false: each head reads its keyDim slice of z. */
+  hasProjection: boolean;
+  /** The file marks pairs never selected in training; they are skipped by the search. */
+  hasUsedPairs: boolean;
+  /** Pairs searchable under the file's mask, over all heads. */
+  usedPairs: number;
+}
+
+/** Everything a page shows about a model, as one plain (structured-cloneable) object. The
+ *  transformer facts (architecture, codebooks, tokenizer, parameterCounts, generationDefaults) are
+ *  null (codebooks empty) for a model of another kind; `dkvb` is set for DKVB models only. */
 export interface ModelFacts {
-  architecture: Architecture;
+  kind: ModelKind;
+  architecture: Architecture | null;
   codebooks: CodebookInfo[];
-  tokenizer: TokenizerInfo;
+  tokenizer: TokenizerInfo | null;
   metadata: Record<string, string>;
   schemaVersion: { major: number; minor: number };
   fileInfo: FileInfo;
-  parameterCounts: ParameterCounts;
-  generationDefaults: GenerationDefaults;
+  parameterCounts: ParameterCounts | null;
+  generationDefaults: GenerationDefaults | null;
   annotationCount: number;
   /** Names of the file's extra tensors (e.g. "fsm.transitions"). */
   extraTensors: string[];
+  dkvb: DkvbFacts | null;
 }
 
 export interface TokenizeOptions {
@@ -203,13 +234,20 @@ export interface PromotedToken {
   text: string;
 }
 
+/** Calls for one model kind made on a model of another throw CbkError 'wrong_model_kind' (the
+ *  transformer calls — annotations, codes, tokenizer, sessions — on a DKVB model, and
+ *  createClassifier / dkvbKeys on a transformer). Loading, facts, metadata, tensors and dispose work
+ *  for every kind; a kind this library does not run fails to load with 'unsupported_model_kind'. */
 export class Model {
   readonly disposed: boolean;
   /** Facts computed once at load (cached). */
   readonly facts: ModelFacts;
-  readonly architecture: Architecture;
+  readonly kind: ModelKind;
+  /** facts.dkvb: null unless kind is 'dkvb'. */
+  readonly dkvb: DkvbFacts | null;
+  readonly architecture: Architecture | null;
   readonly codebooks: CodebookInfo[];
-  readonly tokenizer: TokenizerInfo;
+  readonly tokenizer: TokenizerInfo | null;
   readonly metadata: Record<string, string>;
 
   /** Every annotation, with its top contexts. */
@@ -249,8 +287,14 @@ export class Model {
   /** Every token's text, index = id (length = tokenizer vocabSize; '' beyond). Cached. */
   vocabulary(): string[];
 
-  /** Errors: out_of_range (maxContext > maxPositions), out_of_memory. */
+  /** Errors: out_of_range (maxContext > maxPositions), out_of_memory, wrong_model_kind. */
   createSession(params?: SessionParams): Session;
+
+  /** A classifier on a DKVB model (cbk_dkvb_create): its own steering and scratch; it keeps the
+   *  model's bytes alive until disposed. Errors: wrong_model_kind, out_of_memory. */
+  createClassifier(): Classifier;
+  /** Every key, [heads x keys x keyDim] floats (cbk_model_dkvb_key). Errors: wrong_model_kind. */
+  dkvbKeys(): Float32Array;
   /** Frees the model (the bytes once the last session is disposed too). Idempotent. */
   dispose(): void;
 }
@@ -412,6 +456,76 @@ export class Session {
   clearSteering(): void;
 
   /** Frees the session. Idempotent. */
+  dispose(): void;
+}
+
+// ---- DKVB classifiers --------------------------------------------------------------------------
+
+/** What a classification returns (copies). */
+export interface Classification {
+  /** Inputs classified. */
+  rows: number;
+  /** The logits, [rows x classes]. */
+  logits: Float32Array;
+  /** The picked key (pair id) of every head, [rows x heads]. */
+  keys: Int32Array;
+}
+
+/** One user's DKVB classifier (cbk_dkvb): classify vectors and steer. Steering changes this
+ *  classifier only, never the model or another classifier, and applies to every later classify. */
+export class Classifier {
+  readonly disposed: boolean;
+  readonly model: Model;
+  /** model.dkvb. */
+  readonly facts: DkvbFacts;
+  /** cbk_dkvb_last_error: the message of the last failing call on this classifier, or ''. */
+  readonly lastError: string;
+
+  /** One input of inputDim numbers (rows = 1). Errors: invalid_argument (not inputDim numbers),
+   *  non_finite_value (NaN or infinite input). */
+  classify(input: ArrayLike<number>): Classification;
+  /** Row-major inputs, a whole number of rows of inputDim numbers (cbk_dkvb_classify).
+   *  Errors: invalid_argument, non_finite_value (nothing is returned), out_of_memory. */
+  classifyBatch(inputs: ArrayLike<number>): Classification;
+
+  /** Head `head` uses key `key` for every input (its search is skipped; a forced key is used even
+   *  when masked); key -1 lets it search again. Errors: out_of_range (head, key). */
+  forceKey(head: number, key: number): void;
+  /** forceKey(head, -1). */
+  clearForcedKey(head: number): void;
+  /** The forced key of every head, -1 where the head searches. */
+  forcedKeys(): Int32Array;
+  /** Excludes (masked, default true) or re-admits keys of one head (-1: the same keys of every head)
+   *  from the search, e.g. to "unlearn" a class by masking the keys its inputs pick. All or
+   *  nothing. Errors: out_of_range (head, a key), invalid_argument (a head would have no searchable
+   *  key left), out_of_memory. */
+  maskPairs(head: number, keys: ArrayLike<number>, masked?: boolean): void;
+  /** The same with pairs of several heads: heads[i] and keys[i] name pair i (equal lengths). Every
+   *  index is checked before anything changes; one library call per head follows, so an error of a
+   *  later head (invalid_argument: no searchable key left) leaves the earlier heads changed. */
+  maskPairs(heads: ArrayLike<number>, keys: ArrayLike<number>, masked?: boolean): void;
+  /** Applies (true, the default) or ignores the file's used-pair mask. Errors: invalid_argument. */
+  useFileMask(enabled: boolean): void;
+  /** Whether the search of `head` may pick `key` now (both masks applied). Errors: out_of_range. */
+  pairSearchable(head: number, key: number): boolean;
+
+  /** The value row (valueDim floats) this classifier uses for (head, key), overrides included.
+   *  Errors: out_of_range. */
+  valueRow(head: number, key: number): Float32Array;
+  /** Overrides the value row of (head, key) with valueDim numbers. Errors: invalid_argument (not
+   *  valueDim numbers), out_of_range, non_finite_value, out_of_memory (the first override copies
+   *  the value table). */
+  setValueRow(head: number, key: number, value: ArrayLike<number>): void;
+  /** The whole value table this classifier uses, [heads x keys x valueDim]. */
+  values(): Float32Array;
+  /** Overrides every value row from [heads x keys x valueDim] numbers, e.g. after a training step
+   *  (values are a DKVB's only trained tensors). Errors: invalid_argument (wrong length),
+   *  non_finite_value (the table is checked first: nothing changes), out_of_memory. */
+  setValues(table: ArrayLike<number>): void;
+  /** No forced keys, no masked pairs, the file's mask applied, the file's values (every override,
+   *  setValues' included, is dropped). */
+  clearSteering(): void;
+  /** Frees the classifier. Idempotent; any other call afterwards throws wrong_state. */
   dispose(): void;
 }
 

@@ -10,13 +10,14 @@
 //   const codes = s.codes(0, 0, s.position - 1);                // {ids, scores} of the last token
 //   s.force({ layer: 0, site: 'attn', code: 3, positions: 'generated' });
 //   s.dispose(); model.dispose();
+import { Classifier } from './dkvb.js';
 import { CbkError } from './errors.js';
 import { loadModel, Model } from './model.js';
 import { instantiate } from './runtime.js';
 import { Session } from './session.js';
 import { NO_SLOT, SITES } from './values.js';
 
-export { CbkError, Model, Session, NO_SLOT, SITES };
+export { CbkError, Classifier, Model, Session, NO_SLOT, SITES };
 
 class PublicRuntime {
   constructor(rt) {

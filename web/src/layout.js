@@ -54,6 +54,10 @@ export const STRUCTS = {
     ['top_p', 'f32'], ['seed', 'u64']]),
   target: struct([['layer', 'u32'], ['site', 'i32'], ['group', 'i32']]),
   positions: struct([['kind', 'i32'], ['first', 'u32'], ['end', 'u32']]),
+  dkvb_info: struct([
+    ['struct_size', 'usize'], ['input_dim', 'u32'], ['embed_dim', 'u32'], ['encoder_layers', 'u32'],
+    ['heads', 'u32'], ['pairs', 'u32'], ['key_dim', 'u32'], ['value_dim', 'u32'], ['classes', 'u32'],
+    ['decoder', 'i32'], ['has_projection', 'i32'], ['has_used_pairs', 'i32'], ['used_pairs', 'u64']]),
 };
 
 export const STRUCT_ORDER = Object.keys(STRUCTS);

@@ -6,9 +6,11 @@
  *  - 64-bit seeds passed as two 32-bit halves (no BigInt integration needed);
  *  - the prefill cancel callback, which asks JavaScript through cbk_web_js_should_cancel;
  *  - sample + decode in one call (one boundary crossing per generated token);
+ *  - a DKVB classifier's whole value table in one call (in-page training writes it every step);
  *  - sizeof of every struct the JS side lays out, so a test can compare it with cbk.js's layouts.
  * Every function here follows cbk.h's conventions (status returns, outputs on success only). */
 #include <emscripten/emscripten.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -94,6 +96,42 @@ EMSCRIPTEN_KEEPALIVE cbk_status cbk_web_step(cbk_session* session, float tempera
   return st;
 }
 
+/* Sets every value row of a DKVB classifier from table[heads x pairs x value_dim] (n floats), one
+ * cbk_dkvb_set_value per row. All or nothing for non-finite entries: the table is checked first, and
+ * a bad row is passed alone to cbk_dkvb_set_value so that the library reports it (and changes
+ * nothing). heads, pairs and value_dim must be the model's (cbk_model_dkvb_info); an index beyond
+ * them fails with OUT_OF_RANGE at the first such row. */
+EMSCRIPTEN_KEEPALIVE cbk_status cbk_web_dkvb_set_values(cbk_dkvb* dkvb, uint32_t heads, uint32_t pairs,
+                                                        uint32_t value_dim, const float* table, size_t n) {
+  if (table == NULL || (uint64_t)heads * pairs * value_dim != n) return CBK_STATUS_INVALID_ARGUMENT;
+  for (size_t row = 0; row < (size_t)heads * pairs; ++row) {
+    for (uint32_t j = 0; j < value_dim; ++j) {
+      if (!isfinite(table[row * value_dim + j])) {
+        return cbk_dkvb_set_value(dkvb, (uint32_t)(row / pairs), (int32_t)(row % pairs), table + row * value_dim, value_dim);
+      }
+    }
+  }
+  for (size_t row = 0; row < (size_t)heads * pairs; ++row) {
+    const cbk_status st = cbk_dkvb_set_value(dkvb, (uint32_t)(row / pairs), (int32_t)(row % pairs),
+                                             table + row * value_dim, value_dim);
+    if (st != CBK_STATUS_OK) return st;
+  }
+  return CBK_STATUS_OK;
+}
+
+/* The value table a DKVB classifier uses (overrides included) into out[n], n = heads x pairs x
+ * value_dim, one cbk_dkvb_value per row. */
+EMSCRIPTEN_KEEPALIVE cbk_status cbk_web_dkvb_values(const cbk_dkvb* dkvb, uint32_t heads, uint32_t pairs,
+                                                    uint32_t value_dim, float* out, size_t n) {
+  if (out == NULL || (uint64_t)heads * pairs * value_dim != n) return CBK_STATUS_INVALID_ARGUMENT;
+  for (size_t row = 0; row < (size_t)heads * pairs; ++row) {
+    const cbk_status st = cbk_dkvb_value(dkvb, (uint32_t)(row / pairs), (int32_t)(row % pairs),
+                                         out + row * value_dim, value_dim);
+    if (st != CBK_STATUS_OK) return st;
+  }
+  return CBK_STATUS_OK;
+}
+
 /* sizeof of the structs cbk.js lays out, by name index (see STRUCTS in web/src/layout.js);
  * 0 for an unknown index. */
 EMSCRIPTEN_KEEPALIVE size_t cbk_web_sizeof(int which) {
@@ -109,6 +147,7 @@ EMSCRIPTEN_KEEPALIVE size_t cbk_web_sizeof(int which) {
     case 8: return sizeof(cbk_generation_defaults);
     case 9: return sizeof(cbk_target);
     case 10: return sizeof(cbk_positions);
+    case 11: return sizeof(cbk_dkvb_info);
     default: return 0;
   }
 }

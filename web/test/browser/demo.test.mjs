@@ -15,12 +15,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH as chromiumPath, launchChromium } from './chromium.mjs';
 import { startServer } from '../../serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = resolve(root, process.env.CBK_NATIVE_CLI || 'build/tools/cbk');
-const chromiumPath = process.env.CBK_CHROMIUM || '/usr/bin/chromium';
 const buildDir = resolve(root, process.env.CBK_WEB_BUILD_DIR || 'build-web');
 const model = join(root, 'models/tokfsm.cbk');
 
@@ -43,12 +42,7 @@ before(async () => {
     ['WASM module (build it: tools/ci/test-web.sh)', join(buildDir, 'cbk.mjs')], ['default model', model]])
     assert.ok(existsSync(path), `${what} not found at ${path}`);
   ({ server, url: base } = await startServer({ root, port: 0 }));
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));

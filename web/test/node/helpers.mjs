@@ -85,3 +85,26 @@ export async function expectStatus(assert, fn, status, messagePart) {
   if (messagePart) assert.match(error.message, messagePart);
   return error;
 }
+
+// The DKVB models of make_dkvb_models.py (voting.cbk, linear.cbk, split.cbk), written once into the
+// build directory, and the shipped toy.
+export const DKVB_TOY = join(ROOT, 'models/dkvb-toy.cbk');
+export function dkvbFixture(file) {
+  const out = join(BUILD_WEB, 'test-fixtures', 'dkvb');
+  const path = join(out, file);
+  if (!existsSync(path)) {
+    const py = process.env.CBK_PYTHON ?? '/usr/bin/python3';
+    const r = spawnSync(py, [join(ROOT, 'web/test/node/make_dkvb_models.py'), out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`make_dkvb_models.py failed: ${r.stderr}`);
+  }
+  return path;
+}
+
+// Runs the native `cbk classify MODEL --json [FLAGS]` on rows of floats (one line each on standard
+// input; the shortest decimals that read back as the same float32): [{keys, logits}] per row.
+export function nativeClassify(model, rows, flags = []) {
+  const input = rows.map((x) => Array.from(x, (v) => String(v)).join(' ')).join('\n') + '\n';
+  const r = spawnSync(nativeCli(), ['classify', model, '-', '--json', ...flags], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`native cbk classify failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout).rows.map((x) => ({ keys: x.keys, logits: x.logits }));
+}
