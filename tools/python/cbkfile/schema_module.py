@@ -40,6 +40,7 @@ def load():
         sys.path.insert(0, out_dir)
     fb = importlib.import_module("cbk.fb")
     for name in ("Model", "Tensor", "Architecture", "Metadata", "KeyValue", "Codebook", "CodebookGroup",
-                 "CodeAnnotation", "CodeContext", "TokenSpan", "Tokenizer", "GenerationDefaults"):
+                 "CodeAnnotation", "CodeContext", "TokenSpan", "Tokenizer", "GenerationDefaults",
+                 "ProtoNetModel", "ProtoNetConv"):
         importlib.import_module("cbk.fb." + name)
     return fb

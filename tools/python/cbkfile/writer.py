@@ -107,6 +107,7 @@ class CbkWriter:
         self.tokenizer: Optional[Dict] = None
         self.generation: Optional[Dict] = None
         self.extras: List[TensorSpec] = []
+        self.protonet = None  # cbkfile.protonet.ProtoNetSpec: a kind = protonet file (set_protonet)
         # Overrides for building broken files in tests: None means "compute it".
         self.data_offset_override: Optional[int] = None
         self.data_size_override: Optional[int] = None
@@ -121,6 +122,8 @@ class CbkWriter:
         byte-identical and readable by older runtimes."""
         if self._schema_minor is not None:
             return self._schema_minor
+        if self.protonet is not None:
+            return 3
         if any(g.get("exact_codes") is not None for cb in self.codebooks for g in cb.group_data):
             return 2
         return 1 if (self.architecture or {}).get("scale_attention_by_inverse_layer") else 0
@@ -158,8 +161,15 @@ class CbkWriter:
         self.codebooks.append(spec)
         return spec
 
+    def set_protonet(self, spec):
+        """Makes this a prototype-network file (kind = protonet, no architecture/tokenizer)."""
+        self.protonet = spec
+        self.architecture = None
+
     def all_tensor_specs(self) -> List[TensorSpec]:
         specs = list(self.tensors) + list(self.extras)
+        if self.protonet is not None:
+            specs.extend(self.protonet.tensor_specs())
         for cb in self.codebooks:
             for g in cb.group_data:
                 specs.extend(t for t in (g["ln_weight"], g["ln_bias"], g["codes"], g.get("exact_codes"))
@@ -267,6 +277,7 @@ class CbkWriter:
                                    [self._build_annotation(b, fb, a, table_vector) for a in self.annotations])
         tokenizer = self._build_tokenizer(b, fb, table_vector) if self.tokenizer is not None else None
         generation = self._build_generation(b, fb) if self.generation is not None else None
+        protonet = self.protonet.build(b, fb, tensor, table_vector) if self.protonet is not None else None
 
         M = fb.Model
         M.ModelStart(b)
@@ -287,6 +298,9 @@ class CbkWriter:
         if generation is not None:
             M.ModelAddGeneration(b, generation)
         M.ModelAddExtras(b, extras)
+        if protonet is not None:
+            M.ModelAddKind(b, 2)  # ModelKind.protonet
+            M.ModelAddProtonet(b, protonet)
         b.FinishSizePrefixed(M.ModelEnd(b), self.file_identifier)
         return bytes(b.Output())
 
