@@ -4,6 +4,15 @@
 
 namespace cbk {
 
+const char* to_string(ModelKind v) noexcept {
+  switch (v) {
+    case ModelKind::transformer: return "transformer";
+    case ModelKind::dkvb: return "dkvb";
+    case ModelKind::protonet: return "protonet";
+  }
+  return "?";
+}
+
 const char* to_string(DType v) noexcept {
   switch (v) {
     case DType::f32: return "f32";

@@ -15,6 +15,11 @@ namespace cbk {
 
 class FileBytes;  // runtime/loader/file_bytes.hpp
 
+// The model families a .cbk file can hold (schema 1.3 `Model.kind`). Each family has its own
+// contents (ModelContents) and its own engine: runtime/engine (transformer), runtime/dkvb.
+enum class ModelKind : std::uint8_t { transformer = 0, dkvb = 1, protonet = 2 };
+inline constexpr std::uint8_t kLastModelKind = static_cast<std::uint8_t>(ModelKind::protonet);
+
 enum class DType : std::uint8_t { f32 = 0, f16 = 1, int8 = 2, u8 = 3, i32 = 4 };
 enum class Family : std::uint8_t { gpt_neox = 0, gpt2 = 1, gpt_neo = 2 };
 enum class Activation : std::uint8_t { gelu = 0, gelu_new = 1, relu = 2 };
@@ -27,7 +32,8 @@ enum class CodebookSite : std::uint8_t {
 enum class Similarity : std::uint8_t { inner_product = 0, euclidean = 1 };
 enum class TokenizerKind : std::uint8_t { byte_bpe = 0, vocab = 1 };
 
-// Lower-case names as written in the schema ("gpt_neox", "attn_preproj", ...).
+// Lower-case names as written in the schema ("gpt_neox", "attn_preproj", "dkvb", ...).
+const char* to_string(ModelKind v) noexcept;
 const char* to_string(DType v) noexcept;
 const char* to_string(Family v) noexcept;
 const char* to_string(Activation v) noexcept;
@@ -158,6 +164,7 @@ struct FileFacts {
 
 // Everything a loaded model contains. Built by the loader; read-only afterwards.
 struct ModelContents {
+  ModelKind kind = ModelKind::transformer;
   FileFacts file;
   Metadata metadata;
   Architecture architecture;
@@ -177,6 +184,9 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
+  // The model family; the transformer accessors below (architecture, codebooks, tokenizer, ...)
+  // are empty for other kinds.
+  ModelKind kind() const noexcept { return c_.kind; }
   const FileFacts& file() const noexcept { return c_.file; }
   const Metadata& metadata() const noexcept { return c_.metadata; }
   const Architecture& architecture() const noexcept { return c_.architecture; }

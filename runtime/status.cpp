@@ -33,6 +33,8 @@ const char* status_name(Status status) noexcept {
     case Status::unsupported: return "unsupported";
     case Status::internal: return "internal";
     case Status::buffer_too_small: return "buffer_too_small";
+    case Status::wrong_model_kind: return "wrong_model_kind";
+    case Status::unsupported_model_kind: return "unsupported_model_kind";
   }
   return "unknown";
 }

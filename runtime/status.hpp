@@ -39,6 +39,8 @@ enum class Status : int {
   unsupported = 26,         // a valid request this build does not implement
   internal = 27,            // a bug in codebook.cpp; please report it
   buffer_too_small = 28,    // a caller's output buffer is too small; the needed size was reported
+  wrong_model_kind = 29,    // a call for one model kind (e.g. a transformer session) on a model of another
+  unsupported_model_kind = 30,  // the file's model kind is one this runtime does not implement
 };
 
 // Stable lower-case identifier of a status, e.g. "tensor_out_of_range".

@@ -11,7 +11,7 @@ using cbk::capi::null_argument;
 namespace {
 
 cbk_status check_annotation(const cbk_model* model, size_t index, const char* fn) {
-  if (model == nullptr) return null_argument(fn, "model");
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const std::size_t count = model->model().annotations().size();
   if (index >= count)
     return fail(Status::out_of_range, fn,
@@ -68,7 +68,7 @@ cbk_status cbk_model_find_annotation(const cbk_model* model, size_t codebook, ui
                                      size_t* index_out) {
   static const char* fn = "cbk_model_find_annotation";
   return guarded(fn, [&] {
-    if (model == nullptr) return null_argument(fn, "model");
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     if (index_out == nullptr) return null_argument(fn, "index_out");
     if (cbk_status st = cbk::capi::check_code_index(model, codebook, group, code, fn)) return st;
     const auto& notes = model->model().annotations();

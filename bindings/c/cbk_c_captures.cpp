@@ -21,7 +21,7 @@ extern "C" {
 
 cbk_status cbk_model_site_width(const cbk_model* model, cbk_site site, size_t* width_out) {
   static const char* fn = "cbk_model_site_width";
-  if (model == nullptr) return null_argument(fn, "model");
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   if (width_out == nullptr) return null_argument(fn, "width_out");
   if (!known_site(site)) return fail(Status::invalid_argument, fn, "unknown site " + std::to_string(site));
   *width_out = cbk::site_width(model->prepared->arch(), static_cast<cbk::CodebookSite>(site));

@@ -18,7 +18,7 @@ namespace {
 // Resolves (codebook, group, code) or reports OUT_OF_RANGE naming the bad index.
 cbk_status find_code(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code, const char* fn,
                      const cbk::PreparedCodebook** out) {
-  if (model == nullptr) return null_argument(fn, "model");
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   if (cbk_status st = cbk::capi::check_code_index(model, codebook, group, code, fn)) return st;
   *out = &model->prepared->codebooks()[codebook];
   return CBK_STATUS_OK;

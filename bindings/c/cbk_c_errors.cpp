@@ -35,6 +35,11 @@ static_assert(CBK_STATUS_CANCELLED == static_cast<int>(cbk::Status::cancelled), 
 static_assert(CBK_STATUS_UNSUPPORTED == static_cast<int>(cbk::Status::unsupported), "pinned");
 static_assert(CBK_STATUS_INTERNAL == static_cast<int>(cbk::Status::internal), "pinned");
 static_assert(CBK_STATUS_BUFFER_TOO_SMALL == static_cast<int>(cbk::Status::buffer_too_small), "pinned");
+static_assert(CBK_STATUS_WRONG_MODEL_KIND == static_cast<int>(cbk::Status::wrong_model_kind), "pinned");
+static_assert(CBK_STATUS_UNSUPPORTED_MODEL_KIND == static_cast<int>(cbk::Status::unsupported_model_kind), "pinned");
+static_assert(CBK_KIND_TRANSFORMER == static_cast<int>(cbk::ModelKind::transformer), "pinned");
+static_assert(CBK_KIND_DKVB == static_cast<int>(cbk::ModelKind::dkvb), "pinned");
+static_assert(CBK_KIND_PROTONET == static_cast<int>(cbk::ModelKind::protonet), "pinned");
 static_assert(CBK_SITE_TRANSFORMER_BLOCK == static_cast<int>(cbk::CodebookSite::transformer_block), "pinned");
 static_assert(CBK_NO_SLOT == cbk::kTraceNoSlot, "pinned");
 
@@ -115,7 +120,7 @@ void cbk_supported_schema_version(uint32_t* major, uint32_t* minor) {
 }
 
 const char* cbk_status_string(int status) {
-  if (status < 0 || status > CBK_STATUS_BUFFER_TOO_SMALL) return "unknown";
+  if (status < 0 || status > CBK_STATUS_UNSUPPORTED_MODEL_KIND) return "unknown";
   return cbk::status_name(static_cast<cbk::Status>(status));
 }
 

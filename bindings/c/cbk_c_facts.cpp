@@ -50,7 +50,7 @@ cbk_status cbk_model_file_info(const cbk_model* model, cbk_file_info* out) {
 
 cbk_status cbk_model_parameter_counts(const cbk_model* model, cbk_parameter_counts* out) {
   static const char* fn = "cbk_model_parameter_counts";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   cbk_parameter_counts p{};
   p.struct_size = sizeof(p);
   // Tensor names follow the converter's scheme (docs/format): classify by name.
@@ -71,7 +71,7 @@ cbk_status cbk_model_parameter_counts(const cbk_model* model, cbk_parameter_coun
 
 cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t layer, int* local_out, int* scaled_out) {
   static const char* fn = "cbk_model_layer_attention";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const cbk::Architecture& a = model->model().architecture();
   if (layer >= a.layer_attention.size())
     return fail(Status::out_of_range, fn, "layer " + std::to_string(layer) + " is out of range (the model has " +
@@ -84,7 +84,7 @@ cbk_status cbk_model_layer_attention(const cbk_model* model, uint32_t layer, int
 cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint32_t layer, float* scale_out,
                                            int* inverse_layer_out) {
   static const char* fn = "cbk_model_layer_attention_scale";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const auto& layers = model->prepared->layers();
   if (layer >= layers.size())
     return fail(Status::out_of_range, fn, "layer " + std::to_string(layer) + " is out of range (the model has " +
@@ -98,7 +98,7 @@ cbk_status cbk_model_layer_attention_scale(const cbk_model* model, uint32_t laye
 cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, const char** dtype_out,
                                       uint64_t* bytes_out) {
   static const char* fn = "cbk_model_codebook_storage";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const auto& books = model->model().codebooks();
   if (index >= books.size())
     return fail(Status::out_of_range, fn, "codebook " + std::to_string(index) + " is out of range (the model has " +
@@ -116,7 +116,7 @@ cbk_status cbk_model_codebook_storage(const cbk_model* model, size_t index, cons
 
 cbk_status cbk_model_codebook_exact(const cbk_model* model, size_t index, int* exact_out) {
   static const char* fn = "cbk_model_codebook_exact";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   if (exact_out == nullptr) return fail(Status::invalid_argument, fn, "exact_out is NULL");
   const auto& books = model->model().codebooks();
   if (index >= books.size())
@@ -195,7 +195,7 @@ cbk_status cbk_model_tensor_data(const cbk_model* model, cbk_tensor_list list, s
 
 cbk_status cbk_model_generation_defaults(const cbk_model* model, cbk_generation_defaults* out) {
   static const char* fn = "cbk_model_generation_defaults";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const cbk::GenerationDefaults& g = model->model().generation();
   cbk_generation_defaults v{};
   v.struct_size = sizeof(v);
@@ -209,7 +209,7 @@ cbk_status cbk_model_generation_defaults(const cbk_model* model, cbk_generation_
 
 cbk_status cbk_model_tokenizer_sizes(const cbk_model* model, size_t* n_tokens_out, size_t* n_merges_out) {
   static const char* fn = "cbk_model_tokenizer_sizes";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   if (!model->model().has_tokenizer()) return fail(Status::unsupported, fn, "the model has no tokenizer");
   const cbk::TokenizerData& t = model->model().tokenizer();
   if (n_tokens_out != nullptr) *n_tokens_out = t.tokens.size();

@@ -15,11 +15,13 @@
 #include "runtime/status.hpp"
 
 struct cbk_model {
-  std::shared_ptr<const cbk::PreparedModel> prepared;
+  std::shared_ptr<const cbk::Model> loaded;             // every kind
+  std::shared_ptr<const cbk::PreparedModel> prepared;   // transformer models only, else null
   // The six fixed metadata keys, then the file's extra keys (flattened once at load).
   std::vector<std::pair<std::string, std::string>> metadata;
 
-  const cbk::Model& model() const noexcept { return prepared->model(); }
+  const cbk::Model& model() const noexcept { return *loaded; }
+  cbk::ModelKind kind() const noexcept { return loaded->kind(); }
 };
 
 struct cbk_session {
@@ -104,6 +106,13 @@ inline cbk_status null_argument(cbk_session* session, const char* function, cons
 }
 inline cbk_status null_argument(const char* function, const char* name) noexcept {
   return null_argument(nullptr, function, name);
+}
+
+// INVALID_ARGUMENT for a NULL model; WRONG_MODEL_KIND (naming both kinds) when the model is not of
+// `kind`. Every entry point that works on one model family starts with it.
+cbk_status require_kind(const cbk_model* model, cbk::ModelKind kind, const char* function) noexcept;
+inline cbk_status require_transformer(const cbk_model* model, const char* function) noexcept {
+  return require_kind(model, cbk::ModelKind::transformer, function);
 }
 
 }  // namespace cbk::capi

@@ -33,16 +33,25 @@ cbk::LoadOptions load_options(const cbk_model_params& p) {
 cbk_status finish_load(const char* function, const cbk::Error& load_error, std::shared_ptr<const cbk::Model> model,
                        cbk_model** model_out) {
   if (!load_error.ok()) return fail(load_error.status, function, load_error.message);
-  std::shared_ptr<const cbk::PreparedModel> prepared;
-  if (cbk::Error e = cbk::PreparedModel::prepare(model, &prepared); !e.ok())
-    return fail(e.status, function, e.message);
   auto handle = std::make_unique<cbk_model>();
   handle->metadata = flatten_metadata(model->metadata());
-  handle->prepared = std::move(prepared);
-  const cbk::Architecture& a = model->architecture();
-  cbk::capi::log_message(CBK_LOG_INFO, std::string(function) + ": loaded '" + model->metadata().name + "' (" +
-                                           cbk::to_string(a.family) + ", " + std::to_string(a.n_layers) +
-                                           " layers, " + std::to_string(model->codebooks().size()) + " codebooks)");
+  std::string summary;
+  switch (model->kind()) {
+    case cbk::ModelKind::transformer: {
+      if (cbk::Error e = cbk::PreparedModel::prepare(model, &handle->prepared); !e.ok())
+        return fail(e.status, function, e.message);
+      const cbk::Architecture& a = model->architecture();
+      summary = std::string(cbk::to_string(a.family)) + ", " + std::to_string(a.n_layers) + " layers, " +
+                std::to_string(model->codebooks().size()) + " codebooks";
+      break;
+    }
+    default:  // the loader refuses the kinds this runtime does not implement
+      summary = cbk::to_string(model->kind());
+      break;
+  }
+  handle->loaded = std::move(model);
+  cbk::capi::log_message(CBK_LOG_INFO, std::string(function) + ": loaded '" + handle->model().metadata().name +
+                                           "' (" + summary + ")");
   *model_out = handle.release();
   return CBK_STATUS_OK;
 }
@@ -53,7 +62,32 @@ cbk_status check_model(const cbk_model* model, const char* function) {
 
 }  // namespace
 
+namespace cbk::capi {
+
+cbk_status require_kind(const cbk_model* model, cbk::ModelKind kind, const char* function) noexcept {
+  if (model == nullptr) return null_argument(function, "model");
+  if (model->kind() == kind) return CBK_STATUS_OK;
+  return fail(Status::wrong_model_kind, function,
+              std::string("the model is a ") + cbk::to_string(model->kind()) + " model; this function needs a " +
+                  cbk::to_string(kind) + " model (see cbk_model_kind)");
+}
+
+}  // namespace cbk::capi
+
 extern "C" {
+
+const char* cbk_kind_name(cbk_kind kind) {
+  if (static_cast<int>(kind) < 0 || static_cast<int>(kind) > cbk::kLastModelKind) return "unknown";
+  return cbk::to_string(static_cast<cbk::ModelKind>(kind));
+}
+
+cbk_status cbk_model_kind(const cbk_model* model, cbk_kind* kind_out) {
+  static const char* fn = "cbk_model_kind";
+  if (cbk_status st = check_model(model, fn)) return st;
+  if (kind_out == nullptr) return null_argument(fn, "kind_out");
+  *kind_out = static_cast<cbk_kind>(model->kind());
+  return CBK_STATUS_OK;
+}
 
 cbk_model_params cbk_model_default_params(void) {
   cbk_model_params p;
@@ -108,7 +142,7 @@ cbk_status cbk_model_schema_version(const cbk_model* model, uint32_t* major, uin
 
 cbk_status cbk_model_architecture(const cbk_model* model, cbk_architecture* out) {
   static const char* fn = "cbk_model_architecture";
-  if (cbk_status st = check_model(model, fn)) return st;
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   const cbk::Architecture& a = model->model().architecture();
   cbk_architecture v{};
   v.struct_size = sizeof(v);
@@ -155,7 +189,7 @@ size_t cbk_model_codebook_count(const cbk_model* model) {
 cbk_status cbk_model_codebook_info(const cbk_model* model, size_t index, cbk_codebook_info* out) {
   static const char* fn = "cbk_model_codebook_info";
   return guarded(fn, [&] {
-    if (cbk_status st = check_model(model, fn)) return st;
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     const auto& books = model->model().codebooks();
     if (index >= books.size())
       return fail(Status::out_of_range, fn, "codebook " + std::to_string(index) + " is out of range (the model has " +
@@ -177,7 +211,7 @@ cbk_status cbk_model_codebook_info(const cbk_model* model, size_t index, cbk_cod
 cbk_status cbk_model_find_codebook(const cbk_model* model, uint32_t layer, cbk_site site, size_t* index_out) {
   static const char* fn = "cbk_model_find_codebook";
   return guarded(fn, [&] {
-    if (cbk_status st = check_model(model, fn)) return st;
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     if (index_out == nullptr) return null_argument(fn, "index_out");
     if (static_cast<int>(site) < 0 || static_cast<std::size_t>(site) >= cbk::kSiteCount)
       return fail(Status::invalid_argument, fn, "unknown site value " + std::to_string(static_cast<int>(site)));

@@ -76,7 +76,7 @@ cbk_status cbk_session_create(const cbk_model* model, const cbk_session_params* 
   static const char* fn = "cbk_session_create";
   return guarded(fn, [&] {
     if (session_out == nullptr) return null_argument(fn, "session_out");
-    if (model == nullptr) return null_argument(fn, "model");
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     cbk_session_params p;
     if (cbk_status st = cbk::capi::read_params(params, cbk_session_default_params(), fn, &p, nullptr,
                                                kSessionParamsV3Size))
@@ -97,7 +97,7 @@ cbk_status cbk_session_memory_estimate(const cbk_model* model, const cbk_session
   static const char* fn = "cbk_session_memory_estimate";
   return guarded(fn, [&] {
     if (bytes_out == nullptr) return null_argument(fn, "bytes_out");
-    if (model == nullptr) return null_argument(fn, "model");
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     cbk_session_params p;
     if (cbk_status st = cbk::capi::read_params(params, cbk_session_default_params(), fn, &p, nullptr,
                                                kSessionParamsV3Size))

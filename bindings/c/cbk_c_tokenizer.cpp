@@ -14,7 +14,7 @@ constexpr uint32_t kKnownTokenizeFlags = CBK_TOKENIZE_ADD_BOS | CBK_TOKENIZE_ALL
 constexpr uint32_t kKnownDetokenizeFlags = CBK_DETOKENIZE_STRICT;
 
 cbk_status get_tokenizer(const cbk_model* model, const char* fn, const cbk::Tokenizer** out) {
-  if (model == nullptr) return null_argument(fn, "model");
+  if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
   *out = model->prepared->tokenizer();
   if (*out == nullptr) return fail(Status::unsupported, fn, "the model file has no tokenizer");
   return CBK_STATUS_OK;
@@ -56,7 +56,7 @@ extern "C" {
 cbk_status cbk_model_tokenizer_info(const cbk_model* model, cbk_tokenizer_info* out) {
   static const char* fn = "cbk_model_tokenizer_info";
   return guarded(fn, [&] {
-    if (model == nullptr) return null_argument(fn, "model");
+    if (cbk_status st = cbk::capi::require_transformer(model, fn)) return st;
     cbk_tokenizer_info v{};
     v.struct_size = sizeof(v);
     v.kind = "";

@@ -256,6 +256,7 @@ void convert_all(const fb::Model* model, ModelContents* c, std::vector<TensorLoc
 Error convert_header(const std::uint8_t* bytes, ModelContents* c,
                      std::vector<TensorLocation>* locations) {
   const fb::Model* model = fb::GetSizePrefixedModel(bytes);
+  if (Error e = read_model_kind(bytes, &c->kind); !e.ok()) return e;
   if (!model->architecture())
     return Error(Status::bad_architecture, "the file has no architecture table");
   HeaderBudget budget(c->file.header_size);

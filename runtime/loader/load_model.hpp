@@ -30,8 +30,9 @@ namespace cbk {
 
 // The schema version this runtime writes and understands (files with a newer major are refused).
 inline constexpr std::uint16_t kSchemaMajor = 1;
-inline constexpr std::uint16_t kSchemaMinor = 2;  // 1.1: Architecture.scale_attention_by_inverse_layer,
-                                                   // 1.2: CodebookGroup.exact_codes
+inline constexpr std::uint16_t kSchemaMinor = 3;  // 1.1: Architecture.scale_attention_by_inverse_layer,
+                                                   // 1.2: CodebookGroup.exact_codes,
+                                                   // 1.3: Model.kind and the DKVB family
 
 struct LoadOptions {
   bool allow_mmap = true;             // map files read-only instead of reading them

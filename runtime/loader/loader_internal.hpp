@@ -35,6 +35,11 @@ Error verify_structure(const std::uint8_t* bytes, std::uint64_t size, FileFacts*
 Error convert_header(const std::uint8_t* bytes, ModelContents* contents,
                      std::vector<TensorLocation>* locations);
 
+// Model.kind and its parts (runtime/loader/model_kind.cpp): unsupported_model_kind for a kind
+// unknown to or not implemented by this runtime; bad_architecture when the header holds parts of
+// another family (or lacks the kind's own table). Requires verify_structure().
+Error read_model_kind(const std::uint8_t* bytes, ModelKind* kind_out);
+
 // Step 2: semantic validation.
 Error validate_tensor_locations(std::vector<TensorLocation>& locations, std::uint64_t data_size);
 void bind_tensor_data(std::vector<TensorLocation>& locations, const std::uint8_t* data_section,

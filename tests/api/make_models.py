@@ -8,6 +8,8 @@
   OUT/api_long.cbk   a tiny GPT-NeoX (rotary, 2 layers, d 32) whose max_positions is 2^24, the
                 loader's limit: its default session would need an 8 GiB KV cache (memory tests).
   OUT/api_exact.cbk  api.cbk with exact f16/int8 codebooks (schema 1.2; see exact_model).
+  OUT/api_protonet.cbk  a prototype-network file (schema 1.3 kind protonet), which this library
+                does not run.
 """
 import os
 import sys
@@ -44,6 +46,13 @@ def exact_model():
     return w
 
 
+def protonet_model():
+    w = CbkWriter()
+    w.kind, w.protonet, w.architecture = "protonet", {}, None
+    w.metadata = {"name": "protonet placeholder"}
+    return w
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     fixture_model("gpt2", seed=5).write(os.path.join(out_dir, "api.cbk"))
@@ -52,6 +61,7 @@ def main(out_dir):
     invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
     long_context_model().write(os.path.join(out_dir, "api_long.cbk"))
     exact_model().write(os.path.join(out_dir, "api_exact.cbk"))
+    protonet_model().write(os.path.join(out_dir, "api_protonet.cbk"))
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ const std::vector<FuzzModel>& models() {
 
 // The status is a known value, INTERNAL never happens, and a failure leaves a message.
 cbk_status checked(cbk_status st, const char* call, const cbk_session* s = nullptr) {
-  if (static_cast<int>(st) < CBK_STATUS_OK || static_cast<int>(st) > CBK_STATUS_BUFFER_TOO_SMALL)
+  if (static_cast<int>(st) < CBK_STATUS_OK || static_cast<int>(st) > CBK_STATUS_UNSUPPORTED_MODEL_KIND)
     fail("status outside cbk_status from", call);
   if (st == CBK_STATUS_INTERNAL) fail("INTERNAL from", call);
   if (st != CBK_STATUS_OK) {

@@ -180,6 +180,18 @@ def writer_cases():
     def exact_next_to_f32(w): add_exact_codes(w, 0)  # the f32 attn_preproj codebook
     def exact_shape(w): add_exact_codes(w, 2, shape_delta=1)
     def exact_dtype(w): add_exact_codes(w, 2, dtype="f16")
+    def strip_transformer(w, kind):
+        w.kind, w.architecture, w.tensors, w.codebooks = kind, None, [], []
+        w.annotations, w.tokenizer, w.generation = [], None, None
+    def kind_unknown(w): w.kind = 9
+    def kind_protonet(w): strip_transformer(w, "protonet"); w.protonet = {}
+    def transformer_with_dkvb(w): w.dkvb = {}
+    def dkvb_with_architecture(w): w.kind = "dkvb"; w.dkvb = {}
+    def dkvb_without_table(w): strip_transformer(w, "dkvb")
+    def dkvb_with_tokenizer(w):
+        tokenizer = w.tokenizer
+        strip_transformer(w, "dkvb")
+        w.dkvb, w.tokenizer = {}, tokenizer
     def exact_nan(w):
         add_exact_codes(w, 1)
         t = w.codebooks[1].group_data[0]["exact_codes"]
@@ -233,6 +245,12 @@ def writer_cases():
         ("exact_codes_shape", "shape_mismatch", exact_shape),
         ("exact_codes_f16", "bad_dtype", exact_dtype),
         ("exact_codes_nan", "non_finite_value", exact_nan),
+        ("kind_unknown", "unsupported_model_kind", kind_unknown),
+        ("kind_protonet_not_implemented", "unsupported_model_kind", kind_protonet),
+        ("kind_transformer_with_dkvb_table", "bad_architecture", transformer_with_dkvb),
+        ("kind_dkvb_with_architecture", "bad_architecture", dkvb_with_architecture),
+        ("kind_dkvb_without_table", "bad_architecture", dkvb_without_table),
+        ("kind_dkvb_with_tokenizer", "bad_architecture", dkvb_with_tokenizer),
     ]
 
 

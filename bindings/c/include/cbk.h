@@ -99,7 +99,7 @@ extern "C" {
 #define CBK_VERSION_PATCH 0
 #define CBK_VERSION_NUMBER (CBK_VERSION_MAJOR * 10000 + CBK_VERSION_MINOR * 100 + CBK_VERSION_PATCH)
 #define CBK_VERSION_STRING "0.1.0"
-#define CBK_API_VERSION 5  /* 2: file facts, parameter counts, tensors, generation defaults,
+#define CBK_API_VERSION 6  /* 2: file facts, parameter counts, tensors, generation defaults,
                               prompt logits (cbk_session_prefill_logits);
                               3: tensor data (cbk_model_find_tensor, cbk_model_tensor_data),
                               activation captures (cbk_session_set_capture, ...);
@@ -110,7 +110,9 @@ extern "C" {
                               cbk_session_memory), code vectors and their direct logit effect
                               (cbk_model_code_vector, cbk_model_code_logits);
                               5: worker threads per session (cbk_session_params.n_threads),
-                              exact quantized codebooks (cbk_model_codebook_exact) */
+                              exact quantized codebooks (cbk_model_codebook_exact);
+                              6: model kinds (cbk_model_kind, CBK_STATUS_WRONG_MODEL_KIND,
+                              CBK_STATUS_UNSUPPORTED_MODEL_KIND) */
 
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
 CBK_API const char* cbk_version(void);
@@ -154,7 +156,11 @@ typedef enum cbk_status CBK_ENUM_BASE {
   CBK_STATUS_CANCELLED = 25,           /* the cancel callback stopped the work */
   CBK_STATUS_UNSUPPORTED = 26,         /* a valid request this build does not implement */
   CBK_STATUS_INTERNAL = 27,            /* a bug in codebook.cpp; please report it */
-  CBK_STATUS_BUFFER_TOO_SMALL = 28     /* an output buffer is too small; the size was reported */
+  CBK_STATUS_BUFFER_TOO_SMALL = 28,    /* an output buffer is too small; the size was reported */
+  /* ---- API version 6 ---- */
+  CBK_STATUS_WRONG_MODEL_KIND = 29,    /* a function of one model kind (see cbk_kind) called on a model
+                                          of another, e.g. cbk_session_create on a DKVB model */
+  CBK_STATUS_UNSUPPORTED_MODEL_KIND = 30  /* the file holds a model kind this library does not run */
 } cbk_status;
 
 /* Pass CBK_API_VERSION. CBK_STATUS_OK when the library provides every function and struct field
@@ -238,6 +244,24 @@ CBK_API void cbk_model_free(cbk_model* model);
 /* ---- Model introspection --------------------------------------------------------------------
  * All pointers returned here are owned by the model and valid until it and every session created
  * from it are freed. */
+
+/* ---- Model kinds (API version 6) ------------------------------------------------------------
+ * A .cbk file holds one model family (schema 1.3). Every function of this header before this
+ * section, and the tokenizer, session, capture and steering functions after it, are for transformer
+ * (codebook-features) models: on a model of another kind they return CBK_STATUS_WRONG_MODEL_KIND
+ * (the counting functions, e.g. cbk_model_codebook_count, return 0). Loading, freeing, the schema
+ * version, file facts, metadata and the tensor tables work for every kind. A file whose kind this
+ * library does not run is refused at load with CBK_STATUS_UNSUPPORTED_MODEL_KIND. */
+typedef enum cbk_kind CBK_ENUM_BASE {
+  CBK_KIND_TRANSFORMER = 0,  /* a transformer with codebooks (sessions, tokenizer, steering) */
+  CBK_KIND_DKVB = 1,         /* a Discrete Key-Value Bottleneck classifier (cbk_dkvb_*) */
+  CBK_KIND_PROTONET = 2      /* a prototype network (not run by this version) */
+} cbk_kind;
+
+/* "transformer", "dkvb", "protonet"; "unknown" for another value. Static storage. */
+CBK_API const char* cbk_kind_name(cbk_kind kind);
+/* The kind of a loaded model. Errors: INVALID_ARGUMENT (NULL model or kind_out). */
+CBK_API cbk_status cbk_model_kind(const cbk_model* model, cbk_kind* kind_out);
 
 /* Schema version of the loaded file. Errors: INVALID_ARGUMENT for a NULL argument. */
 CBK_API cbk_status cbk_model_schema_version(const cbk_model* model, uint32_t* major, uint32_t* minor);

@@ -16,7 +16,7 @@ from .crc import crc32
 
 ALIGNMENT = 64
 SCHEMA_MAJOR = 1
-SCHEMA_MINOR = 2  # newest minor this writer knows; a file gets the oldest one that reads it (schema_minor)
+SCHEMA_MINOR = 3  # newest minor this writer knows; a file gets the oldest one that reads it (schema_minor)
 FILE_IDENTIFIER = b"CBK1"
 
 DTYPES = {"f32": 0, "f16": 1, "int8": 2, "u8": 3, "i32": 4}
@@ -29,6 +29,7 @@ SITES = {"attn_preproj": 0, "attn": 1, "mlp": 2, "mlp_mid": 3, "qkv": 4, "attn_p
          "transformer_block": 6}
 SIMILARITIES = {"inner_product": 0, "euclidean": 1}
 TOKENIZER_KINDS = {"byte_bpe": 0, "vocab": 1}
+MODEL_KINDS = {"transformer": 0, "dkvb": 1, "protonet": 2}  # schema 1.3 Model.kind
 
 
 # Storage options of convert.py / requantize.py. Codebooks: f16/int8 are exact (the quantized table
@@ -107,7 +108,12 @@ class CbkWriter:
         self.tokenizer: Optional[Dict] = None
         self.generation: Optional[Dict] = None
         self.extras: List[TensorSpec] = []
-        self.protonet = None  # cbkfile.protonet.ProtoNetSpec: a kind = protonet file (set_protonet)
+        # Schema 1.3: the model family (a MODEL_KINDS name or a raw byte) and the family tables.
+        # Files of another kind than "transformer" set `architecture = None` and leave the
+        # transformer lists empty (the loader refuses them otherwise). None = table absent.
+        self.kind = "transformer"
+        self.dkvb: Optional[Dict] = None      # DkvbModel fields (see _build_dkvb)
+        self.protonet = None  # cbkfile.protonet.ProtoNetSpec (set_protonet)
         # Overrides for building broken files in tests: None means "compute it".
         self.data_offset_override: Optional[int] = None
         self.data_size_override: Optional[int] = None
@@ -122,7 +128,7 @@ class CbkWriter:
         byte-identical and readable by older runtimes."""
         if self._schema_minor is not None:
             return self._schema_minor
-        if self.protonet is not None:
+        if self.kind != "transformer" or self.dkvb is not None or self.protonet is not None:
             return 3
         if any(g.get("exact_codes") is not None for cb in self.codebooks for g in cb.group_data):
             return 2
@@ -164,6 +170,7 @@ class CbkWriter:
     def set_protonet(self, spec):
         """Makes this a prototype-network file (kind = protonet, no architecture/tokenizer)."""
         self.protonet = spec
+        self.kind = "protonet"
         self.architecture = None
 
     def all_tensor_specs(self) -> List[TensorSpec]:
@@ -277,6 +284,7 @@ class CbkWriter:
                                    [self._build_annotation(b, fb, a, table_vector) for a in self.annotations])
         tokenizer = self._build_tokenizer(b, fb, table_vector) if self.tokenizer is not None else None
         generation = self._build_generation(b, fb) if self.generation is not None else None
+        dkvb = self._build_dkvb(b, fb, tensor, table_vector) if self.dkvb is not None else None
         protonet = self.protonet.build(b, fb, tensor, table_vector) if self.protonet is not None else None
 
         M = fb.Model
@@ -298,11 +306,18 @@ class CbkWriter:
         if generation is not None:
             M.ModelAddGeneration(b, generation)
         M.ModelAddExtras(b, extras)
+        if self.kind != "transformer":  # schema 1.3; absent = transformer, so older files stay unchanged
+            M.ModelAddKind(b, MODEL_KINDS[self.kind] if isinstance(self.kind, str) else int(self.kind))
+        if dkvb is not None:
+            M.ModelAddDkvb(b, dkvb)
         if protonet is not None:
-            M.ModelAddKind(b, 2)  # ModelKind.protonet
             M.ModelAddProtonet(b, protonet)
         b.FinishSizePrefixed(M.ModelEnd(b), self.file_identifier)
         return bytes(b.Output())
+
+    def _build_dkvb(self, b, fb, tensor, table_vector):
+        fb.DkvbModel.DkvbModelStart(b)
+        return fb.DkvbModel.DkvbModelEnd(b)
 
     def _build_metadata(self, b, fb, string, table_vector):
         m = self.metadata
