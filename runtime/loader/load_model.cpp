@@ -24,6 +24,15 @@ Error load_from_bytes(std::shared_ptr<const FileBytes> bytes, const LoadOptions&
   };
   std::vector<TensorLocation> locations;
   if (Error e = convert_header(bytes->data(), &contents, &locations); !e.ok()) return data_first(e);
+  if (contents.kind == ModelKind::protonet) {
+    if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
+    if (Error e = validate_protonet(contents); !e.ok()) return data_first(e);
+    bind_tensor_data(locations, data_section, contents.file.data_offset);
+    if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
+    for (const TensorView* t : protonet_tensors(contents)) contents.tensors.push_back(*t);
+    *out = std::make_shared<const Model>(std::move(bytes), std::move(contents));
+    return Error();
+  }
   if (Error e = validate_architecture(contents.architecture); !e.ok()) return data_first(e);
   if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
   if (Error e = validate_base_tensors(contents); !e.ok()) return data_first(e);
