@@ -8,14 +8,16 @@
   OUT/api_long.cbk   a tiny GPT-NeoX (rotary, 2 layers, d 32) whose max_positions is 2^24, the
                 loader's limit: its default session would need an 8 GiB KV cache (memory tests).
   OUT/api_exact.cbk  api.cbk with exact f16/int8 codebooks (schema 1.2; see exact_model).
-  OUT/api_protonet.cbk  a prototype-network file (schema 1.3 kind protonet), which this library
-                does not run.
+  OUT/api_protonet.cbk  a small prototype network (schema 1.3 kind protonet; 1x8x8 images, latent 8,
+                5 prototypes, 3 classes: cbkfile.protonet.random_protonet).
+  OUT/api_protonet_baseline.cbk  the same family's baseline (linear head, no prototypes).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 import numpy as np  # noqa: E402
+from cbkfile.protonet import random_protonet  # noqa: E402
 from cbkfile.random_model import fixture_model, random_base  # noqa: E402
 from cbkfile.writer import CbkWriter, TensorSpec  # noqa: E402
 
@@ -46,11 +48,6 @@ def exact_model():
     return w
 
 
-def protonet_model():
-    w = CbkWriter()
-    w.kind, w.protonet, w.architecture = "protonet", {}, None
-    w.metadata = {"name": "protonet placeholder"}
-    return w
 
 
 def main(out_dir):
@@ -61,7 +58,8 @@ def main(out_dir):
     invlayer.write(os.path.join(out_dir, "api_invlayer.cbk"))
     long_context_model().write(os.path.join(out_dir, "api_long.cbk"))
     exact_model().write(os.path.join(out_dir, "api_exact.cbk"))
-    protonet_model().write(os.path.join(out_dir, "api_protonet.cbk"))
+    random_protonet(seed=7).write(os.path.join(out_dir, "api_protonet.cbk"))
+    random_protonet(seed=8, baseline=True).write(os.path.join(out_dir, "api_protonet_baseline.cbk"))
 
 
 if __name__ == "__main__":

@@ -111,3 +111,27 @@ class ProtoNetSpec:
             if value is not None:
                 add(b, value)
         return P.ProtoNetModelEnd(b)
+
+
+def random_protonet(seed: int = 1, baseline: bool = False, prototypes: int = 5):
+    """A small valid prototype network for tests: 1x8x8 images; encoder 1->4->2 channels (3x3, stride 2,
+    padding 1: 8 -> 4 -> 2, latent 8); `prototypes` prototypes, 3 classes; decoder 2->4->1 transposed
+    convs (2 -> 4 -> 8, sigmoid last). baseline: a linear head instead of prototypes and decoder."""
+    from .writer import CbkWriter
+    rng = np.random.default_rng(seed)
+    r = lambda *shape: rng.standard_normal(shape).astype(np.float32) * 0.5  # noqa: E731
+    spec = ProtoNetSpec(image_shape=(1, 8, 8), class_names=["zero", "one", "two"])
+    spec.encoder.append(ConvSpec.make("protonet.encoder.0", r(4, 1, 3, 3), r(4), 2, 1, "relu"))
+    spec.encoder.append(ConvSpec.make("protonet.encoder.1", r(2, 4, 3, 3), r(2), 2, 1, "relu"))
+    if baseline:
+        spec.set_linear(r(3, 8), r(3))
+    else:
+        spec.set_prototypes(r(prototypes, 8), r(prototypes, 3))
+        spec.decoder.append(ConvSpec.make("protonet.decoder.0", r(2, 4, 3, 3), r(4), 2, 1, "relu",
+                                          transposed=True, output_padding=1))
+        spec.decoder.append(ConvSpec.make("protonet.decoder.1", r(4, 1, 3, 3), r(1), 2, 1, "sigmoid",
+                                          transposed=True, output_padding=1))
+    w = CbkWriter()
+    w.metadata = {"name": "random protonet" + (" baseline" if baseline else "")}
+    w.set_protonet(spec)
+    return w
