@@ -13,6 +13,10 @@ const char* to_string(ModelKind v) noexcept {
   return "?";
 }
 
+const char* to_string(DkvbDecoder v) noexcept {
+  return v == DkvbDecoder::voting ? "voting" : v == DkvbDecoder::linear ? "linear" : "?";
+}
+
 const char* to_string(DType v) noexcept {
   switch (v) {
     case DType::f32: return "f32";

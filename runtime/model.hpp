@@ -162,6 +162,40 @@ struct FileFacts {
   bool memory_mapped = false;
 };
 
+// A Discrete Key-Value Bottleneck model (schema table DkvbModel; validated by
+// runtime/loader/validate_dkvb.cpp, run by runtime/dkvb/).
+enum class DkvbDecoder : std::uint8_t { voting = 0, linear = 1 };
+const char* to_string(DkvbDecoder v) noexcept;  // "voting", "linear"
+
+struct DkvbLayer {
+  TensorView weight;  // [out, in] f32
+  TensorView bias;    // [out] f32
+};
+
+struct DkvbContents {
+  std::uint32_t input_dim = 0;
+  std::vector<DkvbLayer> encoder;  // empty: identity
+  std::uint32_t heads = 0;
+  std::uint32_t pairs = 0;
+  std::uint32_t key_dim = 0;
+  std::uint32_t value_dim = 0;
+  TensorView projection;      // [heads, key_dim, embed_dim]; empty name: absent (a plain split)
+  TensorView keys;            // [heads, pairs, key_dim]
+  TensorView values;          // [heads, pairs, value_dim]
+  TensorView used_pairs;      // [heads, pairs] u8; empty name: absent (every pair searchable)
+  DkvbDecoder decoder = DkvbDecoder::voting;
+  std::uint32_t classes = 0;
+  TensorView decoder_weight;  // linear: [classes, heads * value_dim]
+  TensorView decoder_bias;    // linear: [classes]
+
+  bool has_projection() const noexcept { return !projection.name.empty(); }
+  bool has_used_pairs() const noexcept { return !used_pairs.name.empty(); }
+  // Width of z, the encoder's output (input_dim for the identity encoder).
+  std::uint32_t embed_dim() const noexcept {
+    return encoder.empty() ? input_dim : static_cast<std::uint32_t>(encoder.back().weight.rows());
+  }
+};
+
 // A prototype network (schema table ProtoNetModel; validated by runtime/loader/validate_protonet.cpp,
 // run by runtime/protonet/).
 enum class ProtoNetActivation : std::uint8_t { none = 0, relu = 1, sigmoid = 2 };
@@ -212,6 +246,7 @@ struct ModelContents {
   TokenizerData tokenizer;
   GenerationDefaults generation;
   std::vector<TensorView> extras;
+  DkvbContents dkvb;  // kind == dkvb only
   ProtoNetContents protonet;  // kind == protonet only
 };
 
@@ -228,6 +263,9 @@ class Model {
   const FileFacts& file() const noexcept { return c_.file; }
   const Metadata& metadata() const noexcept { return c_.metadata; }
   const Architecture& architecture() const noexcept { return c_.architecture; }
+  // The transformer's base tensors; for a DKVB model, its tensors (encoder, projection, keys,
+  // values, used_pairs, decoder) in that order; for a prototype network, its encoder, prototypes,
+  // class weights, decoder and linear head tensors in that order.
   const std::vector<TensorView>& tensors() const noexcept { return c_.tensors; }
   const std::vector<Codebook>& codebooks() const noexcept { return c_.codebooks; }
   const std::vector<CodeAnnotation>& annotations() const noexcept { return c_.annotations; }
@@ -235,6 +273,8 @@ class Model {
   const TokenizerData& tokenizer() const noexcept { return c_.tokenizer; }
   const GenerationDefaults& generation() const noexcept { return c_.generation; }
   const std::vector<TensorView>& extras() const noexcept { return c_.extras; }
+  // The DKVB model's parts (kind() == ModelKind::dkvb; empty otherwise).
+  const DkvbContents& dkvb() const noexcept { return c_.dkvb; }
   // The prototype network's parts (kind() == ModelKind::protonet; empty otherwise).
   const ProtoNetContents& protonet() const noexcept { return c_.protonet; }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/c/include/cbk.h"
+#include "runtime/dkvb/classifier.hpp"
 #include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/session.hpp"
 #include "runtime/protonet/prepared_protonet.hpp"
@@ -19,11 +20,17 @@ struct cbk_model {
   std::shared_ptr<const cbk::Model> loaded;             // every kind
   std::shared_ptr<const cbk::PreparedModel> prepared;   // transformer models only, else null
   std::shared_ptr<const cbk::protonet::PreparedProtoNet> protonet;  // protonet models only, else null
+  std::shared_ptr<const cbk::dkvb::PreparedDkvb> dkvb;  // DKVB models only, else null
   // The six fixed metadata keys, then the file's extra keys (flattened once at load).
   std::vector<std::pair<std::string, std::string>> metadata;
 
   const cbk::Model& model() const noexcept { return *loaded; }
   cbk::ModelKind kind() const noexcept { return loaded->kind(); }
+};
+
+struct cbk_dkvb {
+  std::unique_ptr<cbk::dkvb::Classifier> classifier;  // keeps the prepared model alive
+  std::string last_error;
 };
 
 struct cbk_session {

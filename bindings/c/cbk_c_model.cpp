@@ -45,6 +45,14 @@ cbk_status finish_load(const char* function, const cbk::Error& load_error, std::
                 std::to_string(model->codebooks().size()) + " codebooks";
       break;
     }
+    case cbk::ModelKind::dkvb: {
+      if (cbk::Error e = cbk::dkvb::PreparedDkvb::prepare(model, &handle->dkvb); !e.ok())
+        return fail(e.status, function, e.message);
+      const cbk::DkvbContents& d = model->dkvb();
+      summary = "dkvb, " + std::to_string(d.heads) + " heads x " + std::to_string(d.pairs) + " pairs, " +
+                std::to_string(d.classes) + " classes";
+      break;
+    }
     case cbk::ModelKind::protonet: {
       if (cbk::Error e = cbk::protonet::PreparedProtoNet::prepare(model, &handle->protonet); !e.ok())
         return fail(e.status, function, e.message);
@@ -53,8 +61,7 @@ cbk_status finish_load(const char* function, const cbk::Error& load_error, std::
       break;
     }
     default:  // the loader refuses the kinds this runtime does not implement
-      summary = cbk::to_string(model->kind());
-      break;
+      return fail(Status::unsupported_model_kind, function, std::string("no engine for ") + cbk::to_string(model->kind()));
   }
   handle->loaded = std::move(model);
   cbk::capi::log_message(CBK_LOG_INFO, std::string(function) + ": loaded '" + handle->model().metadata().name +

@@ -304,6 +304,47 @@ void convert_protonet(const fb::Model* model, ModelContents* c, std::vector<Tens
   }
 }
 
+// A DKVB file: metadata, extras and the DkvbModel table (read_model_kind checked that it is there
+// and that no transformer part is).
+void convert_dkvb(const fb::Model* model, ModelContents* c, std::vector<TensorLocation>* locations,
+                  HeaderBudget& budget) {
+  convert_metadata(model->metadata(), &c->metadata, budget);
+  const fb::DkvbModel* d = model->dkvb();
+  DkvbContents& k = c->dkvb;
+  k.input_dim = d->input_dim();
+  k.heads = d->heads();
+  k.pairs = d->pairs();
+  k.key_dim = d->key_dim();
+  k.value_dim = d->value_dim();
+  k.classes = d->classes();
+  k.decoder = as_enum<DkvbDecoder>(d->decoder());
+  const std::uint64_t n_layers = d->encoder() ? d->encoder()->size() : 0u;
+  const std::uint64_t n_extras = model->extras() ? model->extras()->size() : 0u;
+  budget.charge(n_layers, sizeof(DkvbLayer) + 2 * sizeof(TensorLocation), "dkvb encoder layers");
+  budget.charge(n_extras, sizeof(TensorView) + sizeof(TensorLocation), "tensor lists");
+  k.encoder.resize(n_layers);
+  c->extras.resize(n_extras);
+  locations->reserve(n_extras + 2 * n_layers + 6);
+  for (flatbuffers::uoffset_t i = 0; i < n_extras; ++i)
+    convert_tensor(model->extras()->Get(i), &c->extras[i], "extras[" + std::to_string(i) + "]", locations, budget);
+  for (flatbuffers::uoffset_t i = 0; i < n_layers; ++i) {
+    const fb::DkvbLayer* layer = d->encoder()->Get(i);
+    const std::string where = "dkvb.encoder[" + std::to_string(i) + "].";
+    convert_tensor(layer->weight(), &k.encoder[i].weight, where + "weight", locations, budget);
+    convert_tensor(layer->bias(), &k.encoder[i].bias, where + "bias", locations, budget);
+  }
+  // Optional tensors get a location (and so a view) only when present; required ones always, so an
+  // absent one is reported as missing.
+  if (d->projection()) convert_tensor(d->projection(), &k.projection, "dkvb.projection", locations, budget);
+  convert_tensor(d->keys(), &k.keys, "dkvb.keys", locations, budget);
+  convert_tensor(d->values(), &k.values, "dkvb.values", locations, budget);
+  if (d->used_pairs()) convert_tensor(d->used_pairs(), &k.used_pairs, "dkvb.used_pairs", locations, budget);
+  if (k.decoder == DkvbDecoder::linear || d->decoder_weight())
+    convert_tensor(d->decoder_weight(), &k.decoder_weight, "dkvb.decoder_weight", locations, budget);
+  if (k.decoder == DkvbDecoder::linear || d->decoder_bias())
+    convert_tensor(d->decoder_bias(), &k.decoder_bias, "dkvb.decoder_bias", locations, budget);
+}
+
 }  // namespace
 
 Error convert_header(const std::uint8_t* bytes, ModelContents* c,
@@ -314,7 +355,9 @@ Error convert_header(const std::uint8_t* bytes, ModelContents* c,
     return Error(Status::bad_architecture, "the file has no architecture table");
   HeaderBudget budget(c->file.header_size);
   try {
-    if (c->kind == ModelKind::protonet)
+    if (c->kind == ModelKind::dkvb)
+      convert_dkvb(model, c, locations, budget);
+    else if (c->kind == ModelKind::protonet)
       convert_protonet(model, c, locations, budget);
     else
       convert_all(model, c, locations, budget);

@@ -24,21 +24,27 @@ Error load_from_bytes(std::shared_ptr<const FileBytes> bytes, const LoadOptions&
   };
   std::vector<TensorLocation> locations;
   if (Error e = convert_header(bytes->data(), &contents, &locations); !e.ok()) return data_first(e);
-  if (contents.kind == ModelKind::protonet) {
-    if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
-    if (Error e = validate_protonet(contents); !e.ok()) return data_first(e);
-    bind_tensor_data(locations, data_section, contents.file.data_offset);
-    if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
-    for (const TensorView* t : protonet_tensors(contents)) contents.tensors.push_back(*t);
+  const bool transformer = contents.kind == ModelKind::transformer;
+  if (transformer)
+    if (Error e = validate_architecture(contents.architecture); !e.ok()) return data_first(e);
+  if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
+  if (transformer) {
+    if (Error e = validate_base_tensors(contents); !e.ok()) return data_first(e);
+    if (Error e = validate_codebooks(contents); !e.ok()) return data_first(e);
+  } else if (Error e = contents.kind == ModelKind::dkvb ? validate_dkvb(contents) : validate_protonet(contents);
+             !e.ok()) {
+    return data_first(e);
+  }
+  bind_tensor_data(locations, data_section, contents.file.data_offset);
+  if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
+  if (!transformer) {  // a DKVB model or a prototype network: its tensors are listed for the tensor table
+    if (contents.kind == ModelKind::dkvb)
+      if (Error e = validate_dkvb_data(contents); !e.ok()) return e;
+    for (const TensorView* t : contents.kind == ModelKind::dkvb ? dkvb_tensors(contents) : protonet_tensors(contents))
+      contents.tensors.push_back(*t);
     *out = std::make_shared<const Model>(std::move(bytes), std::move(contents));
     return Error();
   }
-  if (Error e = validate_architecture(contents.architecture); !e.ok()) return data_first(e);
-  if (Error e = validate_tensor_locations(locations, contents.file.data_size); !e.ok()) return data_first(e);
-  if (Error e = validate_base_tensors(contents); !e.ok()) return data_first(e);
-  if (Error e = validate_codebooks(contents); !e.ok()) return data_first(e);
-  bind_tensor_data(locations, data_section, contents.file.data_offset);
-  if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
   if (Error e = validate_annotations(contents); !e.ok()) return e;
   if (Error e = validate_tokenizer(contents); !e.ok()) return e;
   if (Error e = validate_generation(contents.generation); !e.ok()) return e;

@@ -49,6 +49,12 @@ Error validate_base_tensors(const ModelContents& contents);
 Error validate_codebooks(const ModelContents& contents);
 Error validate_annotations(const ModelContents& contents);
 Error validate_tokenizer(const ModelContents& contents);
+// DKVB models (runtime/loader/validate_dkvb.cpp): sizes, shapes, dtypes and the decoder's parts;
+// after binding, the used-pair mask (entries 0/1, every head keeps a pair). dkvb_tensors lists the
+// model's tensor views in file-table order (encoder, projection, keys, values, used_pairs, decoder).
+Error validate_dkvb(const ModelContents& contents);
+Error validate_dkvb_data(const ModelContents& contents);
+std::vector<const TensorView*> dkvb_tensors(const ModelContents& contents);
 // Prototype networks (runtime/loader/validate_protonet.cpp): geometry of every conv (channels,
 // kernel, stride, padding; the encoder's output is the latent, the decoder's the image shape),
 // tensor shapes and dtypes, prototypes xor linear head, class names. protonet_tensors lists the

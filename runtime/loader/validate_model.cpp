@@ -243,6 +243,11 @@ Error check_finite_values(const TensorView& t) {
 
 std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& c) {
   std::vector<const TensorView*> out;
+  if (c.kind == ModelKind::dkvb) {  // every float tensor of a DKVB model
+    for (const TensorView* t : dkvb_tensors(c))
+      if (t->dtype == DType::f32) out.push_back(t);
+    return out;
+  }
   for (const TensorView& t : c.tensors)
     if (t.name.find("norm") != std::string::npos || t.name.find(".ln") != std::string::npos || t.dtype == DType::int8)
       out.push_back(&t);

@@ -78,6 +78,20 @@ Error check_vector_alignment(const std::uint8_t* bytes, const fb::Model* model) 
       if (Error e = check_shape_alignment(bytes, list->Get(i), std::string(name) + "[" + std::to_string(i) + "]"); !e.ok())
         return e;
   }
+  if (const fb::DkvbModel* d = model->dkvb()) {
+    for (flatbuffers::uoffset_t i = 0; d->encoder() && i < d->encoder()->size(); ++i) {
+      const std::string where = "dkvb.encoder[" + std::to_string(i) + "].";
+      if (Error e = check_shape_alignment(bytes, d->encoder()->Get(i)->weight(), where + "weight"); !e.ok()) return e;
+      if (Error e = check_shape_alignment(bytes, d->encoder()->Get(i)->bias(), where + "bias"); !e.ok()) return e;
+    }
+    for (auto [t, name] : {std::pair<const fb::Tensor*, const char*>{d->projection(), "dkvb.projection"},
+                           {d->keys(), "dkvb.keys"},
+                           {d->values(), "dkvb.values"},
+                           {d->used_pairs(), "dkvb.used_pairs"},
+                           {d->decoder_weight(), "dkvb.decoder_weight"},
+                           {d->decoder_bias(), "dkvb.decoder_bias"}})
+      if (Error e = check_shape_alignment(bytes, t, name); !e.ok()) return e;
+  }
   if (!model->codebooks()) return Error();
   for (flatbuffers::uoffset_t i = 0; i < model->codebooks()->size(); ++i) {
     const auto* groups = model->codebooks()->Get(i)->group_data();

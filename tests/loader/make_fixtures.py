@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 from cbkfile import CbkWriter, TensorSpec, crc32  # noqa: E402
-from cbkfile.random_model import fixture_model, random_base, random_codebook  # noqa: E402
+from cbkfile.random_model import dkvb_model, fixture_model, random_base, random_codebook  # noqa: E402
 from protonet_cases import protonet_writer_cases  # noqa: E402
 
 FAMILIES = ("gpt_neox", "gpt2", "gpt_neo")
@@ -253,6 +253,113 @@ def writer_cases():
     ]
 
 
+def dkvb_cases():
+    """DKVB files (schema 1.3), each broken in one way, built from dkvb_model(seed=3, decoder=...)."""
+    def d(w): return w.dkvb
+    def spec(w, field): return w.dkvb[field]
+
+    def reshape(w, field, shape):
+        t = spec(w, field)
+        t.shape = list(shape)
+
+    def heads_zero(w): d(w)["heads"] = 0
+    def pairs_huge(w): d(w)["pairs"] = 2 ** 25
+    def too_many_rows(w): d(w)["heads"], d(w)["pairs"] = 2 ** 16, 2 ** 16
+    def unknown_decoder(w): d(w)["decoder"] = 5
+    def voting_classes(w): d(w)["classes"] = d(w)["value_dim"] + 1
+    def keys_shape(w): reshape(w, "keys", [3, 17 * 4, 1])
+    def values_shape(w): reshape(w, "values", [3, 5, 17])
+    def keys_f16(w):
+        t = spec(w, "keys")
+        t.dtype, t.data, t.data_length = "f16", np.frombuffer(t.data, "<f4").astype("<f2").tobytes(), None
+    def missing_keys(w): d(w)["keys"] = None
+    def missing_values(w): d(w)["values"] = None
+    def projection_shape(w): reshape(w, "projection", [3, 4, 9])
+    def no_projection_wrong_split(w): d(w)["projection"] = None  # embed 8 != 3 heads x 4
+    def encoder_in_width(w):
+        weight, _ = d(w)["encoder"][0]
+        weight.shape = [8, 3]
+        weight.data = weight.data[:8 * 3 * 4]
+        weight.data_length = None
+    def encoder_bias_missing(w): d(w)["encoder"][0] = (d(w)["encoder"][0][0], None)
+    def used_shape(w): reshape(w, "used_pairs", [17, 3])
+    def used_dtype(w):
+        t = spec(w, "used_pairs")
+        t.dtype, t.data, t.data_length = "i32", np.frombuffer(t.data, "u1").astype("<i4").tobytes(), None
+    def used_value(w):
+        t = spec(w, "used_pairs")
+        t.data = set_first(t.data, "u1", 2)
+    def used_head_empty(w):
+        t = spec(w, "used_pairs")
+        a = np.frombuffer(t.data, "u1").copy().reshape(3, 17)
+        a[1] = 0
+        t.data = a.tobytes()
+    def nan_key(w):
+        t = spec(w, "keys")
+        t.data = set_first(t.data, "<f4", np.nan)
+    def inf_value(w):
+        t = spec(w, "values")
+        t.data = set_first(t.data, "<f4", np.inf)
+    def nan_encoder(w):
+        t = d(w)["encoder"][0][0]
+        t.data = set_first(t.data, "<f4", np.nan)
+    def voting_with_decoder(w):
+        d(w)["decoder_weight"] = TensorSpec.from_array("dkvb.decoder_weight", np.ones((5, 15), np.float32))
+    def linear_missing_weight(w): d(w)["decoder_weight"] = None
+    def linear_weight_shape(w): reshape(w, "decoder_weight", [7, 14])
+    def tensor_out_of_range(w): spec(w, "values").data_offset = 64 * 10 ** 6
+    def duplicate_name(w): spec(w, "values").name = "dkvb.keys"
+
+    voting = [
+        ("dkvb_heads_zero", "bad_architecture", heads_zero),
+        ("dkvb_pairs_too_many", "bad_architecture", pairs_huge),
+        ("dkvb_rows_exceed_int32", "bad_architecture", too_many_rows),
+        ("dkvb_unknown_decoder", "bad_architecture", unknown_decoder),
+        ("dkvb_voting_classes", "bad_architecture", voting_classes),
+        ("dkvb_keys_shape", "shape_mismatch", keys_shape),
+        ("dkvb_values_shape", "shape_mismatch", values_shape),
+        ("dkvb_keys_f16", "bad_dtype", keys_f16),
+        ("dkvb_missing_keys", "missing_tensor", missing_keys),
+        ("dkvb_missing_values", "missing_tensor", missing_values),
+        ("dkvb_projection_shape", "shape_mismatch", projection_shape),
+        ("dkvb_split_without_projection", "bad_architecture", no_projection_wrong_split),
+        ("dkvb_encoder_input_width", "shape_mismatch", encoder_in_width),
+        ("dkvb_encoder_bias_missing", "missing_tensor", encoder_bias_missing),
+        ("dkvb_used_pairs_shape", "shape_mismatch", used_shape),
+        ("dkvb_used_pairs_dtype", "bad_dtype", used_dtype),
+        ("dkvb_used_pairs_value", "out_of_range", used_value),
+        ("dkvb_used_pairs_head_empty", "bad_architecture", used_head_empty),
+        ("dkvb_nan_key", "non_finite_value", nan_key),
+        ("dkvb_inf_value", "non_finite_value", inf_value),
+        ("dkvb_nan_encoder", "non_finite_value", nan_encoder),
+        ("dkvb_voting_with_decoder_weight", "bad_architecture", voting_with_decoder),
+        ("dkvb_tensor_out_of_range", "tensor_out_of_range", tensor_out_of_range),
+        ("dkvb_duplicate_tensor_name", "duplicate_tensor", duplicate_name),
+    ]
+    linear = [
+        ("dkvb_linear_missing_weight", "missing_tensor", linear_missing_weight),
+        ("dkvb_linear_weight_shape", "shape_mismatch", linear_weight_shape),
+    ]
+    return [(n, s, f, "voting") for n, s, f in voting] + [(n, s, f, "linear") for n, s, f in linear]
+
+
+def dkvb_expectations(w, blob):
+    """What the loader must report for a valid DKVB fixture (sizes, tensor sums, mask count)."""
+    d = w.dkvb
+    lines = ["file_size %d" % len(blob), "schema %d %d" % (w.schema_major, w.schema_minor)]
+    for key in ("input_dim", "heads", "pairs", "key_dim", "value_dim", "classes"):
+        lines.append("dkvb %s %d" % (key, d[key]))
+    lines.append("dkvb decoder %s" % d["decoder"])
+    lines.append("dkvb layers %d" % len(d["encoder"]))
+    lines.append("dkvb projection %d" % int(d["projection"] is not None))
+    specs = [t for pair in d["encoder"] for t in pair] + [d[f] for f in ("projection", "keys", "values", "used_pairs",
+                                                                          "decoder_weight", "decoder_bias")]
+    for spec in specs:
+        if spec is not None:
+            lines.append(tensor_line("tensor", spec))
+    return "\n".join(lines) + "\n"
+
+
 def byte_cases(good: bytes):
     """Cases built by damaging the bytes of a valid file."""
     header_size = struct.unpack_from("<I", good, 0)[0]
@@ -305,6 +412,19 @@ def main(out_dir):
     manifest = []
     for name, status, mutate in writer_cases() + protonet_writer_cases():
         w = fixture_model("gpt_neox", seed=1)
+        mutate(w)
+        with open(os.path.join(out_dir, "corrupt", name + ".cbk"), "wb") as f:
+            f.write(w.to_bytes())
+        manifest.append((name, status))
+    for decoder in ("voting", "linear"):
+        w = dkvb_model(seed=3, decoder=decoder)
+        blob = w.to_bytes()
+        with open(os.path.join(out_dir, "dkvb_%s.cbk" % decoder), "wb") as f:
+            f.write(blob)
+        with open(os.path.join(out_dir, "dkvb_%s.expect" % decoder), "w") as f:
+            f.write(dkvb_expectations(w, blob))
+    for name, status, mutate, decoder in dkvb_cases():
+        w = dkvb_model(seed=3, decoder=decoder)
         mutate(w)
         with open(os.path.join(out_dir, "corrupt", name + ".cbk"), "wb") as f:
             f.write(w.to_bytes())

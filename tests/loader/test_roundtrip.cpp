@@ -280,3 +280,52 @@ TEST_CASE("missing files and directories are io errors naming the path", "[loade
   CHECK(cbk::load_model_memory(nullptr, 10, cbk::BufferMode::copy, {}, &m).status == cbk::Status::invalid_argument);
   CHECK(cbk::load_model_file("x", {}, nullptr).status == cbk::Status::invalid_argument);
 }
+
+TEST_CASE("DKVB files load with the sizes, tensors and decoder the writer recorded", "[loader][dkvb]") {
+  for (const char* decoder : {"voting", "linear"}) {
+    DYNAMIC_SECTION(decoder) {
+      const std::string base = cbk::test::fixtures_dir() + "/dkvb_" + decoder;
+      std::shared_ptr<const cbk::Model> model;
+      cbk::Error e = cbk::load_model_file(base + ".cbk", {}, &model);
+      INFO(e.message);
+      REQUIRE(e.ok());
+      const cbk::Model& m = *model;
+      CHECK(m.kind() == cbk::ModelKind::dkvb);
+      CHECK(m.codebooks().empty());
+      CHECK_FALSE(m.has_tokenizer());
+      const cbk::DkvbContents& d = m.dkvb();
+      const std::map<std::string, std::uint32_t> sizes = {{"input_dim", d.input_dim}, {"heads", d.heads},
+                                                           {"pairs", d.pairs},         {"key_dim", d.key_dim},
+                                                           {"value_dim", d.value_dim}, {"classes", d.classes}};
+      std::ifstream file(base + ".expect");
+      REQUIRE(file.good());
+      std::size_t tensor_i = 0;
+      std::string line;
+      while (std::getline(file, line)) {
+        std::istringstream in(line);
+        std::string kind, key;
+        in >> kind;
+        if (kind == "schema") {
+          unsigned major = 0, minor = 0;
+          in >> major >> minor;
+          CHECK(m.file().schema_major == major);
+          CHECK(m.file().schema_minor == minor);
+        } else if (kind == "dkvb") {
+          in >> key;
+          std::string value;
+          in >> value;
+          if (key == "decoder") CHECK(std::string(cbk::to_string(d.decoder)) == value);
+          else if (key == "layers") CHECK(d.encoder.size() == std::stoul(value));
+          else if (key == "projection") CHECK(d.has_projection() == (value == "1"));
+          else CHECK(sizes.at(key) == std::stoul(value));
+        } else if (kind == "tensor") {
+          REQUIRE(tensor_i < m.tensors().size());
+          check_tensor(m.tensors()[tensor_i++], in);
+        }
+      }
+      CHECK(tensor_i == m.tensors().size());
+      CHECK(d.embed_dim() == 8);
+      CHECK(d.has_used_pairs());
+    }
+  }
+}

@@ -140,3 +140,36 @@ def tokfsm_shaped_model(seed=0, codes=256):
     w.tokenizer = digit_tokenizer()
     w.generation = {"max_new_tokens": 32, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 0}
     return w
+
+
+def dkvb_model(seed=0, decoder="voting", input_dim=6, hidden=(8,), heads=3, pairs=17, key_dim=4, value_dim=5,
+               projection=True, used_pairs=True, classes=7):
+    """A random DKVB classifier (schema 1.3): an MLP encoder (ReLU between layers), a random projection
+    with unit-norm columns, keys, values, a used-pair mask leaving a few pairs dormant, and the voting
+    (classes = value_dim) or linear decoder."""
+    rng = np.random.default_rng(seed)
+    w = CbkWriter()
+    encoder, width = [], input_dim
+    for out in hidden:
+        encoder.append((rng.standard_normal((out, width)).astype(np.float32) / np.sqrt(width),
+                        0.1 * rng.standard_normal(out).astype(np.float32)))
+        width = out
+    proj = None
+    if projection:
+        proj = rng.standard_normal((heads, key_dim, width)).astype(np.float32)
+        proj /= np.linalg.norm(proj, axis=2, keepdims=True)
+    else:
+        key_dim = width // heads
+    used = None
+    if used_pairs:
+        used = (rng.random((heads, pairs)) > 0.2).astype(np.uint8)
+        used[:, 0] = 1
+    kw = {}
+    if decoder == "linear":
+        kw = dict(decoder_weight=rng.standard_normal((classes, heads * value_dim)).astype(np.float32),
+                  decoder_bias=rng.standard_normal(classes).astype(np.float32))
+    w.set_dkvb(rng.standard_normal((heads, pairs, key_dim)).astype(np.float32),
+               rng.standard_normal((heads, pairs, value_dim)).astype(np.float32), input_dim, encoder=encoder,
+               projection=proj, used_pairs=used, decoder=decoder, **kw)
+    w.metadata = {"name": "dkvb fixture %d" % seed, "converter": "cbkfile.random_model"}
+    return w

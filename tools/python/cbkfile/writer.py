@@ -30,6 +30,8 @@ SITES = {"attn_preproj": 0, "attn": 1, "mlp": 2, "mlp_mid": 3, "qkv": 4, "attn_p
 SIMILARITIES = {"inner_product": 0, "euclidean": 1}
 TOKENIZER_KINDS = {"byte_bpe": 0, "vocab": 1}
 MODEL_KINDS = {"transformer": 0, "dkvb": 1, "protonet": 2}  # schema 1.3 Model.kind
+DKVB_DECODERS = {"voting": 0, "linear": 1}
+DKVB_TENSOR_FIELDS = ("projection", "keys", "values", "used_pairs", "decoder_weight", "decoder_bias")
 
 
 # Storage options of convert.py / requantize.py. Codebooks: f16/int8 are exact (the quantized table
@@ -173,8 +175,34 @@ class CbkWriter:
         self.kind = "protonet"
         self.architecture = None
 
+    def set_dkvb(self, keys, values, input_dim: int, encoder=(), projection=None, used_pairs=None,
+                 decoder: str = "voting", decoder_weight=None, decoder_bias=None, classes: Optional[int] = None):
+        """Makes this a DKVB file (schema 1.3). keys [heads, pairs, key_dim], values
+        [heads, pairs, value_dim], encoder: (weight [out, in], bias [out]) per layer (ReLU between),
+        projection [heads, key_dim, embed_dim] or None (a plain split of the embedding), used_pairs
+        [heads, pairs] (1 = searchable) or None; decoder "voting" (classes = value_dim) or "linear"
+        (decoder_weight [classes, heads*value_dim], decoder_bias [classes])."""
+        keys, values = np.asarray(keys, np.float32), np.asarray(values, np.float32)
+        self.kind, self.architecture = "dkvb", None
+        d = {"input_dim": int(input_dim), "heads": keys.shape[0], "pairs": keys.shape[1], "key_dim": keys.shape[2],
+             "value_dim": values.shape[2], "decoder": decoder,
+             "classes": int(classes if classes is not None else
+                            (values.shape[2] if decoder == "voting" else np.asarray(decoder_weight).shape[0])),
+             "encoder": [(TensorSpec.from_array("dkvb.encoder.%d.weight" % i, w),
+                          TensorSpec.from_array("dkvb.encoder.%d.bias" % i, b)) for i, (w, b) in enumerate(encoder)],
+             "keys": TensorSpec.from_array("dkvb.keys", keys), "values": TensorSpec.from_array("dkvb.values", values)}
+        for name, array, dtype in (("projection", projection, "f32"), ("used_pairs", used_pairs, "u8"),
+                                   ("decoder_weight", decoder_weight, "f32"), ("decoder_bias", decoder_bias, "f32")):
+            d[name] = None if array is None else TensorSpec.from_array("dkvb." + name, array, dtype)
+        self.dkvb = d
+        return d
+
     def all_tensor_specs(self) -> List[TensorSpec]:
         specs = list(self.tensors) + list(self.extras)
+        if self.dkvb:
+            for w, b in self.dkvb.get("encoder", []):
+                specs.extend(t for t in (w, b) if t is not None)
+            specs.extend(self.dkvb[f] for f in DKVB_TENSOR_FIELDS if self.dkvb.get(f) is not None)
         if self.protonet is not None:
             specs.extend(self.protonet.tensor_specs())
         for cb in self.codebooks:
@@ -316,8 +344,33 @@ class CbkWriter:
         return bytes(b.Output())
 
     def _build_dkvb(self, b, fb, tensor, table_vector):
-        fb.DkvbModel.DkvbModelStart(b)
-        return fb.DkvbModel.DkvbModelEnd(b)
+        d = self.dkvb
+        layers = []
+        for w, bias in d.get("encoder", []):
+            w_off, b_off = tensor(w), tensor(bias)
+            fb.DkvbLayer.DkvbLayerStart(b)
+            if w_off is not None:
+                fb.DkvbLayer.DkvbLayerAddWeight(b, w_off)
+            if b_off is not None:
+                fb.DkvbLayer.DkvbLayerAddBias(b, b_off)
+            layers.append(fb.DkvbLayer.DkvbLayerEnd(b))
+        encoder = table_vector(fb.DkvbModel.DkvbModelStartEncoderVector, layers)
+        tensors = {f: tensor(d.get(f)) for f in DKVB_TENSOR_FIELDS}
+        D = fb.DkvbModel
+        D.DkvbModelStart(b)
+        for key, add in (("input_dim", D.DkvbModelAddInputDim), ("heads", D.DkvbModelAddHeads),
+                         ("pairs", D.DkvbModelAddPairs), ("key_dim", D.DkvbModelAddKeyDim),
+                         ("value_dim", D.DkvbModelAddValueDim), ("classes", D.DkvbModelAddClasses)):
+            add(b, int(d.get(key, 0)))
+        decoder = d.get("decoder", "voting")
+        D.DkvbModelAddDecoder(b, DKVB_DECODERS[decoder] if isinstance(decoder, str) else int(decoder))
+        D.DkvbModelAddEncoder(b, encoder)
+        for f, add in (("projection", D.DkvbModelAddProjection), ("keys", D.DkvbModelAddKeys),
+                       ("values", D.DkvbModelAddValues), ("used_pairs", D.DkvbModelAddUsedPairs),
+                       ("decoder_weight", D.DkvbModelAddDecoderWeight), ("decoder_bias", D.DkvbModelAddDecoderBias)):
+            if tensors[f] is not None:
+                add(b, tensors[f])
+        return D.DkvbModelEnd(b)
 
     def _build_metadata(self, b, fb, string, table_vector):
         m = self.metadata
