@@ -19,14 +19,15 @@ Linear linear_of(const TensorView& weight, const TensorView* bias) noexcept {
 
 }  // namespace
 
-Error PreparedDkvb::prepare(std::shared_ptr<const Model> model, std::shared_ptr<const PreparedDkvb>* out) noexcept {
+Error PreparedDkvb::prepare(std::shared_ptr<const Model> model, std::shared_ptr<const PreparedDkvb>* out,
+                            const simd::Kernels* kernels) noexcept {
   if (out == nullptr || model == nullptr) return Error(Status::invalid_argument, "model and out must not be NULL");
   if (model->kind() != ModelKind::dkvb)
     return Error(Status::invalid_argument, std::string("not a dkvb model but a ") + to_string(model->kind()) + " model");
   try {
     std::shared_ptr<PreparedDkvb> p(new PreparedDkvb());
     p->model_ = std::move(model);
-    p->kernels_ = &simd::kernels_for(simd::isa_from_env_or_best());
+    p->kernels_ = kernels != nullptr ? kernels : &simd::kernels_for(simd::isa_from_env_or_best());
     const DkvbContents& c = p->contents();
     for (const DkvbLayer& layer : c.encoder) p->encoder_.push_back(linear_of(layer.weight, &layer.bias));
     if (c.has_projection()) {

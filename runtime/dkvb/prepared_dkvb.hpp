@@ -27,8 +27,10 @@ struct Linear {
 
 class PreparedDkvb {
  public:
-  // Errors: invalid_argument (null model/out, not a DKVB model), out_of_memory.
-  static Error prepare(std::shared_ptr<const Model> model, std::shared_ptr<const PreparedDkvb>* out) noexcept;
+  // Errors: invalid_argument (null model/out, not a DKVB model), out_of_memory. `kernels` picks the
+  // kernel table (tests run every ISA); null: simd::kernels_for(simd::isa_from_env_or_best()).
+  static Error prepare(std::shared_ptr<const Model> model, std::shared_ptr<const PreparedDkvb>* out,
+                       const simd::Kernels* kernels = nullptr) noexcept;
 
   const Model& model() const noexcept { return *model_; }
   const DkvbContents& contents() const noexcept { return model_->dkvb(); }

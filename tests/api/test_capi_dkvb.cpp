@@ -13,17 +13,14 @@ namespace {
 
 using cbk_test::Json;
 
-struct DkvbDeleter {
-  void operator()(cbk_dkvb* d) const noexcept { cbk_dkvb_free(d); }
-};
-using dkvb_ptr = std::unique_ptr<cbk_dkvb, DkvbDeleter>;
+using cbk::dkvb_ptr;
 
 dkvb_ptr make_classifier(const cbk_model* model) {
-  cbk_dkvb* raw = nullptr;
-  const cbk_status st = cbk_dkvb_create(model, &raw);
+  cbk_status st = CBK_STATUS_INTERNAL;
+  dkvb_ptr d = cbk::create_dkvb(model, &st);
   INFO(cbk_last_error_message());
   REQUIRE(st == CBK_STATUS_OK);
-  return dkvb_ptr(raw);
+  return d;
 }
 
 cbk_dkvb_info info_of(const cbk_model* model) {

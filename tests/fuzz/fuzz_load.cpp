@@ -27,6 +27,13 @@ void check_consistent(const cbk::Model& m, const std::uint8_t* base, std::size_t
   };
   for (const cbk::TensorView& t : m.tensors()) touch(t);
   for (const cbk::TensorView& t : m.extras()) touch(t);
+  if (m.kind() == cbk::ModelKind::dkvb) {  // the sizes the DKVB engine indexes with
+    const cbk::DkvbContents& d = m.dkvb();
+    const std::uint64_t rows = static_cast<std::uint64_t>(d.heads) * d.pairs;
+    if (d.keys.elements() != rows * d.key_dim || d.values.elements() != rows * d.value_dim ||
+        (d.has_used_pairs() && d.used_pairs.elements() != rows))
+      __builtin_trap();
+  }
   for (const cbk::Codebook& cb : m.codebooks()) {
     if (cb.group_data.size() != cb.groups || cb.k == 0 || cb.k > cb.codes) __builtin_trap();
     for (const cbk::CodebookGroup& g : cb.group_data) {

@@ -5,7 +5,8 @@
                                    k 1..3, both metrics, f32/f16/int8, byte-level BPE tokenizer,
                                    padded vocabulary, max_positions 16). Written at build time.
   make_fuzz_models.py --seeds OUT  fuzz_load's committed seed corpus: the smallest valid files
-                                   (1 layer, d_model 8) of each family and dtype, a few KB each.
+                                   (1 layer, d_model 8) of each family and dtype, a few KB each,
+                                   and a small DKVB classifier (linear decoder, used-pair mask).
 """
 import os
 import sys
@@ -13,8 +14,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
-from cbkfile.random_model import (byte_bpe_tokenizer, digit_tokenizer, fixture_model,  # noqa: E402
-                                  random_base, random_codebook)
+from cbkfile.random_model import (byte_bpe_tokenizer, digit_tokenizer, dkvb_model,  # noqa: E402
+                                  fixture_model, random_base, random_codebook)
 from cbkfile.writer import CbkWriter  # noqa: E402
 
 
@@ -38,6 +39,8 @@ def main(argv):
         os.makedirs(out, exist_ok=True)
         for i, (family, dtype) in enumerate([("gpt_neox", "f32"), ("gpt2", "f16"), ("gpt_neo", "int8")]):
             tiny_model(family, dtype, digit_tokenizer(), i).write(os.path.join(out, "tiny_%s_%s.cbk" % (family, dtype)))
+        dkvb_model(seed=4, decoder="linear", input_dim=3, hidden=(4,), heads=2, pairs=5, key_dim=2, value_dim=3,
+                   classes=3).write(os.path.join(out, "tiny_dkvb_linear.cbk"))
         tiny_model("gpt2", "f32", byte_bpe_tokenizer(4), 7).write(os.path.join(out, "tiny_gpt2_bpe.cbk"))
         return
     os.makedirs(argv[0], exist_ok=True)

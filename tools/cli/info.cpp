@@ -6,6 +6,7 @@
 
 #include "tools/cli/api_util.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/info_kinds.hpp"
 #include "tools/cli/json_writer.hpp"
 #include "tools/cli/model_summary.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 constexpr const char* kInfoUsage =
     "usage: cbk info MODEL.cbk [--json] [--no-data-checksum]\n"
     "  Verifies a model file and prints its architecture, parameter counts, codebooks,\n"
-    "  tokenizer and metadata.\n"
+    "  tokenizer and metadata (for a DKVB classifier: its encoder, heads, pairs and decoder).\n"
     "  --json              one JSON object on stdout\n"
     "  --no-data-checksum  skip the CRC of the tensor data (faster for very large files)\n";
 
@@ -279,6 +280,9 @@ int run_info(const std::vector<std::string>& args) {
   cbk_status st = CBK_STATUS_OK;
   model_ptr model = load_model(path.c_str(), &params, &st);
   if (!model) return api_failure("info", st);
+  cbk_kind kind = CBK_KIND_TRANSFORMER;
+  if ((st = cbk_model_kind(model.get(), &kind))) return api_failure("info", st);
+  if (kind == CBK_KIND_DKVB) return info_dkvb(path, model.get(), json);
   Facts facts;
   if ((st = read_facts(model.get(), &facts))) return api_failure("info", st);
   const std::size_t n_annotations = cbk_model_annotation_count(model.get());

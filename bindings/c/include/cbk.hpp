@@ -28,8 +28,13 @@ struct session_deleter {
   void operator()(cbk_session* session) const noexcept { cbk_session_free(session); }
 };
 
+struct dkvb_deleter {
+  void operator()(cbk_dkvb* dkvb) const noexcept { cbk_dkvb_free(dkvb); }
+};
+
 using model_ptr = std::unique_ptr<cbk_model, model_deleter>;
 using session_ptr = std::unique_ptr<cbk_session, session_deleter>;
+using dkvb_ptr = std::unique_ptr<cbk_dkvb, dkvb_deleter>;  // a DKVB classifier (API version 6)
 
 // Loads a model file; nullptr on failure (the reason: cbk_last_error_message()). `status`, when
 // given, receives the status.
@@ -57,6 +62,14 @@ inline session_ptr create_session(const cbk_model* model, const cbk_session_para
   const cbk_status st = cbk_session_create(model, params, &raw);
   if (status != nullptr) *status = st;
   return session_ptr(raw);
+}
+
+// Creates a DKVB classifier; nullptr on failure (the reason: cbk_last_error_message()).
+inline dkvb_ptr create_dkvb(const cbk_model* model, cbk_status* status = nullptr) noexcept {
+  cbk_dkvb* raw = nullptr;
+  const cbk_status st = cbk_dkvb_create(model, &raw);
+  if (status != nullptr) *status = st;
+  return dkvb_ptr(raw);
 }
 
 }  // namespace cbk
