@@ -4,6 +4,7 @@ for a few Fashion-MNIST test images), plus the failure paths.
 
 Run by ctest as: python3 test_protonet_cli.py CBK_COMMAND... -- MODEL.cbk GOLDENS.json TRANSFORMER.cbk
 """
+import gzip
 import json
 import os
 import struct
@@ -109,6 +110,22 @@ class ProtonetCli(unittest.TestCase):
             for y in range(28):
                 for x in range(28):
                     self.assertAlmostEqual(rows[y0 + y][x0 + x], 255 - 255 * img[y * 28 + x], delta=1.0)
+
+    def test_test_set_accuracy_equals_the_trainers(self):
+        """The whole Fashion-MNIST test set (Debian's dataset-fashion-mnist; skipped without it):
+        the C++ runtime's accuracy equals the one torch measured (the file's python_test_acc)."""
+        src = "/usr/share/datasets/fashion-mnist"
+        if not os.path.exists(os.path.join(src, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+        paths = []
+        for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+            paths.append(os.path.join(self.tmp.name, name))
+            with gzip.open(os.path.join(src, name + ".gz")) as f, open(paths[-1], "wb") as out:
+                out.write(f.read())
+        meta = json.loads(run("info", MODEL, "--json").stdout)["metadata"]
+        out = json.loads(run("classify", MODEL, paths[0], "--labels", paths[1], "--json").stdout)
+        self.assertEqual(out["images"], 10000)
+        self.assertAlmostEqual(out["accuracy"], float(meta["python_test_acc"]), delta=0.0002)
 
     def test_failures(self):
         r = run("classify", MODEL, os.path.join(self.tmp.name, "missing"))
