@@ -22,6 +22,13 @@ struct TensorLocation {
   std::uint64_t scales_length = 0;
 };
 
+// "[2, 3]", for messages about shapes.
+inline std::string shape_string(const std::vector<std::uint64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 // Step 1: verifies the header structure and integrity (not the data CRC: verify_data does that);
 // fills contents->file. Besides the
 // FlatBuffers Verifier it checks that vectors of 8-byte elements (Tensor.shape) are 8-byte aligned,

@@ -25,12 +25,6 @@ Error check_size(const char* field, std::uint32_t value, std::uint32_t max) {
   return Error();
 }
 
-std::string shape_string(const std::vector<std::uint64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 Error expect(const TensorView& t, const std::vector<std::uint64_t>& shape, DType dtype, const std::string& why) {
   if (t.shape != shape)
     return Error(Status::shape_mismatch, "tensor '" + t.name + "' has shape " + shape_string(t.shape) + ", expected " +

@@ -19,12 +19,6 @@ bool mul_overflows(std::uint64_t a, std::uint64_t b, std::uint64_t* out) {
   return false;
 }
 
-std::string shape_string(const std::vector<std::uint64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 std::string label(const TensorLocation& loc) {
   return loc.view->name.empty() ? loc.role : "tensor '" + loc.view->name + "'";
 }

@@ -247,12 +247,15 @@ CBK_API void cbk_model_free(cbk_model* model);
  * from it are freed. */
 
 /* ---- Model kinds (API version 6) ------------------------------------------------------------
- * A .cbk file holds one model family (schema 1.3). Every function of this header before this
- * section, and the tokenizer, session, capture and steering functions after it, are for transformer
- * (codebook-features) models: on a model of another kind they return CBK_STATUS_WRONG_MODEL_KIND
- * (the counting functions, e.g. cbk_model_codebook_count, return 0). Loading, freeing, the schema
- * version, file facts, metadata and the tensor tables work for every kind. A file whose kind this
- * library does not run is refused at load with CBK_STATUS_UNSUPPORTED_MODEL_KIND. */
+ * A .cbk file holds one model family (schema 1.3). Loading, freeing, the schema version, metadata,
+ * file facts and the tensor tables (for a DKVB model: its encoder, projection, keys, values,
+ * used-pair mask and decoder tensors) work for every kind. Everything else before the DKVB section
+ * at the end of this header (architecture, codebooks, annotations, tokenizer, parameter counts,
+ * layer attention, code vectors, generation defaults, sessions, captures, steering) is for
+ * transformer (codebook-features) models: on a model of another kind those functions return
+ * CBK_STATUS_WRONG_MODEL_KIND, and the counting ones (cbk_model_codebook_count,
+ * cbk_model_annotation_count) return 0. The cbk_dkvb_* functions need a DKVB model. A file whose
+ * kind this library does not run is refused at load with CBK_STATUS_UNSUPPORTED_MODEL_KIND. */
 typedef enum cbk_kind CBK_ENUM_BASE {
   CBK_KIND_TRANSFORMER = 0,  /* a transformer with codebooks (sessions, tokenizer, steering) */
   CBK_KIND_DKVB = 1,         /* a Discrete Key-Value Bottleneck classifier (cbk_dkvb_*) */
@@ -487,7 +490,8 @@ CBK_API cbk_status cbk_model_code_vector(const cbk_model* model, size_t codebook
 CBK_API cbk_status cbk_model_code_logits(const cbk_model* model, size_t codebook, uint32_t group, uint32_t code,
                                          float* logits, size_t capacity, size_t* n_out);
 
-/* Tensor tables: the architecture's tensors, and the file's extra (unused by the engine) tensors. */
+/* Tensor tables: the architecture's tensors (for a DKVB model: its tensors, encoder first), and the
+ * file's extra (unused by the engine) tensors. A DKVB model's used-pair mask has dtype "u8". */
 typedef enum cbk_tensor_list CBK_ENUM_BASE {
   CBK_TENSORS_MODEL = 0,
   CBK_TENSORS_EXTRA = 1
