@@ -249,12 +249,15 @@ CBK_API void cbk_model_free(cbk_model* model);
 /* ---- Model kinds (API version 6) ------------------------------------------------------------
  * A .cbk file holds one model family (schema 1.3). Loading, freeing, the schema version, metadata,
  * file facts and the tensor tables (for a DKVB model: its encoder, projection, keys, values,
- * used-pair mask and decoder tensors) work for every kind. Everything else before the DKVB section
- * at the end of this header (architecture, codebooks, annotations, tokenizer, parameter counts,
- * layer attention, code vectors, generation defaults, sessions, captures, steering) is for
+ * used-pair mask and decoder tensors; for a prototype network: its encoder, prototypes, class
+ * weights, decoder and linear-head tensors) work for every kind. Everything else before the DKVB
+ * and prototype-network sections at the end of this header (architecture, codebooks,
+ * annotations, tokenizer, parameter counts, layer attention, code vectors, generation defaults,
+ * sessions, captures, steering) is for
  * transformer (codebook-features) models: on a model of another kind those functions return
  * CBK_STATUS_WRONG_MODEL_KIND, and the counting ones (cbk_model_codebook_count,
- * cbk_model_annotation_count) return 0. The cbk_dkvb_* functions need a DKVB model. A file whose
+ * cbk_model_annotation_count) return 0. The cbk_dkvb_* functions need a DKVB model, the
+ * cbk_protonet_* ones (and cbk_model_protonet_info) a prototype network. A file whose
  * kind this library does not run is refused at load with CBK_STATUS_UNSUPPORTED_MODEL_KIND. */
 typedef enum cbk_kind CBK_ENUM_BASE {
   CBK_KIND_TRANSFORMER = 0,  /* a transformer with codebooks (sessions, tokenizer, steering) */
