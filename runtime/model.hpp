@@ -196,6 +196,43 @@ struct DkvbContents {
   }
 };
 
+// A prototype network (schema table ProtoNetModel; validated by runtime/loader/validate_protonet.cpp,
+// run by runtime/protonet/).
+enum class ProtoNetActivation : std::uint8_t { none = 0, relu = 1, sigmoid = 2 };
+
+struct ProtoNetConv {
+  bool transposed = false;  // false: weight [out, in, k, k]; true: [in, out, k, k]
+  std::uint32_t in_channels = 0, out_channels = 0;
+  std::uint32_t kernel = 0, stride = 1, padding = 0, output_padding = 0;
+  ProtoNetActivation activation = ProtoNetActivation::none;
+  TensorView weight;
+  TensorView bias;  // [out_channels]
+
+  // Output size along one axis for an input of `in` (PyTorch's formulas, floor division); 0 when
+  // the input is too small to produce any output.
+  std::uint64_t output_size(std::uint64_t in) const noexcept {
+    if (transposed) {
+      const std::uint64_t grown = (in - 1) * stride + kernel + output_padding;
+      return in == 0 || grown <= 2ull * padding ? 0 : grown - 2ull * padding;
+    }
+    const std::uint64_t padded = in + 2ull * padding;
+    return padded < kernel || stride == 0 ? 0 : (padded - kernel) / stride + 1;
+  }
+};
+
+struct ProtoNetContents {
+  std::uint32_t image_channels = 0, image_height = 0, image_width = 0;
+  std::vector<ProtoNetConv> encoder;
+  TensorView prototypes;     // [m, latent_dim]; empty name: absent (the baseline)
+  TensorView class_weights;  // [m, classes]
+  std::vector<ProtoNetConv> decoder;
+  std::vector<std::string> class_names;
+  TensorView linear_weight;  // baseline only: [classes, latent_dim]
+  TensorView linear_bias;    // baseline only: [classes]
+
+  bool has_prototypes() const noexcept { return !prototypes.name.empty(); }
+};
+
 // Everything a loaded model contains. Built by the loader; read-only afterwards.
 struct ModelContents {
   ModelKind kind = ModelKind::transformer;
@@ -210,6 +247,7 @@ struct ModelContents {
   GenerationDefaults generation;
   std::vector<TensorView> extras;
   DkvbContents dkvb;  // kind == dkvb only
+  ProtoNetContents protonet;  // kind == protonet only
 };
 
 class Model {
@@ -226,7 +264,8 @@ class Model {
   const Metadata& metadata() const noexcept { return c_.metadata; }
   const Architecture& architecture() const noexcept { return c_.architecture; }
   // The transformer's base tensors; for a DKVB model, its tensors (encoder, projection, keys,
-  // values, used_pairs, decoder) in that order.
+  // values, used_pairs, decoder) in that order; for a prototype network, its encoder, prototypes,
+  // class weights, decoder and linear head tensors in that order.
   const std::vector<TensorView>& tensors() const noexcept { return c_.tensors; }
   const std::vector<Codebook>& codebooks() const noexcept { return c_.codebooks; }
   const std::vector<CodeAnnotation>& annotations() const noexcept { return c_.annotations; }
@@ -236,6 +275,8 @@ class Model {
   const std::vector<TensorView>& extras() const noexcept { return c_.extras; }
   // The DKVB model's parts (kind() == ModelKind::dkvb; empty otherwise).
   const DkvbContents& dkvb() const noexcept { return c_.dkvb; }
+  // The prototype network's parts (kind() == ModelKind::protonet; empty otherwise).
+  const ProtoNetContents& protonet() const noexcept { return c_.protonet; }
 
   // nullptr when absent.
   const TensorView* find_tensor(const std::string& name) const noexcept;

@@ -130,4 +130,16 @@ void compute_quant_error(const CodebookView& quantized, const float* exact,
   }
 }
 
+void prepare_conv_transpose_weight(const float* torch_weight, size_t in_channels,
+                                   size_t out_channels, size_t kernel, float* gemm_out) noexcept {
+  const size_t taps = kernel * kernel;
+  for (size_t c = 0; c < in_channels; ++c) {
+    for (size_t o = 0; o < out_channels; ++o) {
+      for (size_t t = 0; t < taps; ++t) {
+        gemm_out[(o * taps + t) * in_channels + c] = torch_weight[(c * out_channels + o) * taps + t];
+      }
+    }
+  }
+}
+
 }  // namespace cbk::simd

@@ -33,4 +33,9 @@ void quantize_int8(const float* codes, size_t n_codes, size_t dim, int8_t* codes
 void compute_quant_error(const CodebookView& quantized, const float* exact,
                          float* quant_error_out) noexcept;
 
+// PyTorch ConvTranspose2d weight [in x out x k x k] -> the GEMM layout the conv_transpose2d
+// kernel reads, [out x k x k x in].
+void prepare_conv_transpose_weight(const float* torch_weight, size_t in_channels,
+                                   size_t out_channels, size_t kernel, float* gemm_out) noexcept;
+
 }  // namespace cbk::simd

@@ -122,6 +122,26 @@ struct AttentionShape {
   size_t window = 0;     // 0: full causal; otherwise attend to the last `window` positions only
 };
 
+// A 2-D convolution or transposed convolution of one image: input [in_channels x in_height x
+// in_width], output [out_channels x out_height x out_width], both channel-major (CHW), square
+// kernel, the same stride and zero padding on both axes. The caller picks the output size:
+//   conv2d:           out = (in + 2 * padding - kernel) / stride + 1
+//   conv_transpose2d: out = (in - 1) * stride - 2 * padding + kernel + output_padding,
+//                     output_padding < stride (PyTorch's ConvTranspose2d)
+struct ConvShape {
+  size_t in_channels = 0, in_height = 0, in_width = 0;
+  size_t out_channels = 0, out_height = 0, out_width = 0;
+  size_t kernel = 0, stride = 1, padding = 0;
+};
+
+// Scratch floats the conv kernels need (im2col patches + GEMM output / transposed input + columns).
+constexpr size_t conv2d_scratch_floats(const ConvShape& s) noexcept {
+  return s.out_height * s.out_width * (s.in_channels * s.kernel * s.kernel + s.out_channels);
+}
+constexpr size_t conv_transpose2d_scratch_floats(const ConvShape& s) noexcept {
+  return s.in_height * s.in_width * (s.in_channels + s.out_channels * s.kernel * s.kernel);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kernel signatures. Search results: min(k, n_codes) entries sorted by descending score, ties to
 // the lower id; remaining slots up to k are filled with id -1 and score -infinity. 1 <= k <= 128
@@ -158,7 +178,7 @@ using LayerNormFn = void (*)(const float* x, const float* gamma, const float* be
                              float eps, float* out) noexcept;
 // In place, max-subtracted. n >= 1.
 using SoftmaxFn = void (*)(float* x, size_t n) noexcept;
-// Elementwise; out may alias the inputs.
+// Elementwise (relu, sigmoid = 1 / (1 + exp(-x)), ...); out may alias the inputs.
 using UnaryFn = void (*)(const float* x, float* out, size_t n) noexcept;
 using BinaryFn = void (*)(const float* a, const float* b, float* out, size_t n) noexcept;
 // GPT-NeoX rotary (rotate_half) on the first rotary_dims of each head, in place.
@@ -177,6 +197,20 @@ using AttentionPrefillFn = void (*)(const AttentionShape& shape, const float* q,
                                     size_t q_stride, const float* k_cache, const float* v_cache,
                                     size_t first_position, float* scratch, float* out,
                                     size_t out_stride) noexcept;
+
+// The full distance mode of the -L2 search: dist_out[j] = ||query - c_j||^2 for every code,
+// summed as squared differences in the spec's lane order (no ||x||^2 - 2<x,c> + ||c||^2
+// cancellation), plus the k nearest ids (ascending distance, ties to the lower id; slots past
+// n_codes get -1). book: f32, metric and norm_term unused. 0 <= k <= kMaxTopK. Returns
+// min(k, n_codes).
+using CodebookDistancesFn = size_t (*)(const CodebookView& book, const float* query,
+                                       float* dist_out, size_t k, int32_t* ids_out) noexcept;
+// conv2d: weight [out_channels x in_channels x kernel x kernel] (PyTorch Conv2d), bias
+// [out_channels] or null. conv_transpose2d: weight in GEMM layout [out_channels x kernel x kernel
+// x in_channels] (prepare_conv_transpose_weight turns PyTorch's [in x out x k x k] into it).
+// scratch: conv2d_scratch_floats / conv_transpose2d_scratch_floats. out must not alias in.
+using ConvFn = void (*)(const ConvShape& shape, const float* weight, const float* bias,
+                        const float* in, float* scratch, float* out) noexcept;
 
 // One table per ISA; the field list is simd/kernels.def (shared with tests and benchmarks).
 struct Kernels {

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   cbk::bench::register_search_benchmarks();
   cbk::bench::register_ops_benchmarks();
+  cbk::bench::register_protonet_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

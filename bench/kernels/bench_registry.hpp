@@ -5,5 +5,6 @@ namespace cbk::bench {
 
 void register_search_benchmarks();
 void register_ops_benchmarks();
+void register_protonet_benchmarks();
 
 }  // namespace cbk::bench

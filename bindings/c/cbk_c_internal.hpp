@@ -13,11 +13,13 @@
 #include "runtime/dkvb/classifier.hpp"
 #include "runtime/engine/prepared_model.hpp"
 #include "runtime/engine/session.hpp"
+#include "runtime/protonet/prepared_protonet.hpp"
 #include "runtime/status.hpp"
 
 struct cbk_model {
   std::shared_ptr<const cbk::Model> loaded;             // every kind
   std::shared_ptr<const cbk::PreparedModel> prepared;   // transformer models only, else null
+  std::shared_ptr<const cbk::protonet::PreparedProtoNet> protonet;  // protonet models only, else null
   std::shared_ptr<const cbk::dkvb::PreparedDkvb> dkvb;  // DKVB models only, else null
   // The six fixed metadata keys, then the file's extra keys (flattened once at load).
   std::vector<std::pair<std::string, std::string>> metadata;

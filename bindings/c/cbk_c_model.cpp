@@ -53,6 +53,13 @@ cbk_status finish_load(const char* function, const cbk::Error& load_error, std::
                 std::to_string(d.classes) + " classes";
       break;
     }
+    case cbk::ModelKind::protonet: {
+      if (cbk::Error e = cbk::protonet::PreparedProtoNet::prepare(model, &handle->protonet); !e.ok())
+        return fail(e.status, function, e.message);
+      summary = "protonet, " + std::to_string(handle->protonet->prototypes()) + " prototypes, " +
+                std::to_string(handle->protonet->classes()) + " classes";
+      break;
+    }
     default:  // the loader refuses the kinds this runtime does not implement
       return fail(Status::unsupported_model_kind, function, std::string("no engine for ") + cbk::to_string(model->kind()));
   }

@@ -251,6 +251,59 @@ void convert_all(const fb::Model* model, ModelContents* c, std::vector<TensorLoc
   }
 }
 
+// A prototype-network file: metadata and the ProtoNetModel table (read_model_kind checked that it
+// is there and that no transformer part is).
+void convert_protonet_conv(const fb::ProtoNetConv* src, ProtoNetConv* dst, const std::string& where,
+                           std::vector<TensorLocation>* locations, HeaderBudget& budget) {
+  dst->transposed = src->transposed();
+  dst->in_channels = src->in_channels();
+  dst->out_channels = src->out_channels();
+  dst->kernel = src->kernel();
+  dst->stride = src->stride();
+  dst->padding = src->padding();
+  dst->output_padding = src->output_padding();
+  dst->activation = as_enum<ProtoNetActivation>(src->activation());
+  convert_tensor(src->weight(), &dst->weight, where + "weight", locations, budget);
+  convert_tensor(src->bias(), &dst->bias, where + "bias", locations, budget);
+}
+
+void convert_protonet(const fb::Model* model, ModelContents* c, std::vector<TensorLocation>* locations,
+                      HeaderBudget& budget) {
+  convert_metadata(model->metadata(), &c->metadata, budget);
+  const fb::ProtoNetModel* p = model->protonet();
+  ProtoNetContents& k = c->protonet;
+  k.image_channels = p->image_channels();
+  k.image_height = p->image_height();
+  k.image_width = p->image_width();
+  const std::uint64_t n_enc = p->encoder() ? p->encoder()->size() : 0u;
+  const std::uint64_t n_dec = p->decoder() ? p->decoder()->size() : 0u;
+  budget.charge(n_enc + n_dec, sizeof(ProtoNetConv) + 2 * sizeof(TensorLocation), "protonet conv layers");
+  k.encoder.resize(n_enc);
+  k.decoder.resize(n_dec);
+  locations->reserve(2 * (n_enc + n_dec) + 4);
+  for (flatbuffers::uoffset_t i = 0; i < n_enc; ++i)
+    convert_protonet_conv(p->encoder()->Get(i), &k.encoder[i], "protonet.encoder[" + std::to_string(i) + "].",
+                          locations, budget);
+  for (flatbuffers::uoffset_t i = 0; i < n_dec; ++i)
+    convert_protonet_conv(p->decoder()->Get(i), &k.decoder[i], "protonet.decoder[" + std::to_string(i) + "].",
+                          locations, budget);
+  // The baseline (no prototypes) has a linear head instead; whichever is declared must be complete.
+  if (p->prototypes() || !p->linear_weight()) {
+    convert_tensor(p->prototypes(), &k.prototypes, "protonet.prototypes", locations, budget);
+    convert_tensor(p->class_weights(), &k.class_weights, "protonet.class_weights", locations, budget);
+  }
+  if (p->linear_weight()) {
+    convert_tensor(p->linear_weight(), &k.linear_weight, "protonet.linear_weight", locations, budget);
+    convert_tensor(p->linear_bias(), &k.linear_bias, "protonet.linear_bias", locations, budget);
+  }
+  if (const auto* names = p->class_names()) {
+    budget.charge(names->size(), sizeof(std::string), "protonet class names");
+    k.class_names.reserve(names->size());
+    for (flatbuffers::uoffset_t i = 0; i < names->size(); ++i)
+      k.class_names.push_back(copy_string(names->Get(i), budget, "protonet class names"));
+  }
+}
+
 // A DKVB file: metadata, extras and the DkvbModel table (read_model_kind checked that it is there
 // and that no transformer part is).
 void convert_dkvb(const fb::Model* model, ModelContents* c, std::vector<TensorLocation>* locations,
@@ -304,6 +357,8 @@ Error convert_header(const std::uint8_t* bytes, ModelContents* c,
   try {
     if (c->kind == ModelKind::dkvb)
       convert_dkvb(model, c, locations, budget);
+    else if (c->kind == ModelKind::protonet)
+      convert_protonet(model, c, locations, budget);
     else
       convert_all(model, c, locations, budget);
   } catch (const OverBudget& over) {

@@ -31,14 +31,17 @@ Error load_from_bytes(std::shared_ptr<const FileBytes> bytes, const LoadOptions&
   if (transformer) {
     if (Error e = validate_base_tensors(contents); !e.ok()) return data_first(e);
     if (Error e = validate_codebooks(contents); !e.ok()) return data_first(e);
-  } else if (Error e = validate_dkvb(contents); !e.ok()) {
+  } else if (Error e = contents.kind == ModelKind::dkvb ? validate_dkvb(contents) : validate_protonet(contents);
+             !e.ok()) {
     return data_first(e);
   }
   bind_tensor_data(locations, data_section, contents.file.data_offset);
   if (Error e = verify_data(contents, data_section, options.verify_data_checksum, &contents.file); !e.ok()) return e;
-  if (!transformer) {  // a DKVB model (the only other kind the loader lets through)
-    if (Error e = validate_dkvb_data(contents); !e.ok()) return e;
-    for (const TensorView* t : dkvb_tensors(contents)) contents.tensors.push_back(*t);
+  if (!transformer) {  // a DKVB model or a prototype network: its tensors are listed for the tensor table
+    if (contents.kind == ModelKind::dkvb)
+      if (Error e = validate_dkvb_data(contents); !e.ok()) return e;
+    for (const TensorView* t : contents.kind == ModelKind::dkvb ? dkvb_tensors(contents) : protonet_tensors(contents))
+      contents.tensors.push_back(*t);
     *out = std::make_shared<const Model>(std::move(bytes), std::move(contents));
     return Error();
   }

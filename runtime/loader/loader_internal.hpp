@@ -62,6 +62,12 @@ Error validate_tokenizer(const ModelContents& contents);
 Error validate_dkvb(const ModelContents& contents);
 Error validate_dkvb_data(const ModelContents& contents);
 std::vector<const TensorView*> dkvb_tensors(const ModelContents& contents);
+// Prototype networks (runtime/loader/validate_protonet.cpp): geometry of every conv (channels,
+// kernel, stride, padding; the encoder's output is the latent, the decoder's the image shape),
+// tensor shapes and dtypes, prototypes xor linear head, class names. protonet_tensors lists the
+// model's tensor views in file-table order (all of them must hold finite values).
+Error validate_protonet(const ModelContents& contents);
+std::vector<const TensorView*> protonet_tensors(const ModelContents& contents);
 // After binding: values that must be finite (LayerNorm parameters, int8 scales, code tables), in
 // this order; validate_values reports the first tensor that has a bad one.
 std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents& contents);

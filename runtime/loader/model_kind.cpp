@@ -49,10 +49,10 @@ Error read_model_kind(const std::uint8_t* bytes, ModelKind* kind_out) {
     if (part) return kind_error(kind, std::string("must not have ") + part + " (transformer parts)");
   }
   // The families this runtime implements.
-  if (kind != ModelKind::transformer && kind != ModelKind::dkvb)
+  if (kind != ModelKind::transformer && kind != ModelKind::dkvb && kind != ModelKind::protonet)
     return Error(Status::unsupported_model_kind,
                  std::string("this runtime does not implement ") + to_string(kind) + " models (Model.kind = " +
-                     std::to_string(raw) + "); it runs transformer and dkvb models");
+                     std::to_string(raw) + "); it runs transformer, dkvb and protonet models");
   *kind_out = kind;
   return Error();
 }

@@ -249,6 +249,7 @@ std::vector<const TensorView*> tensors_needing_finite_values(const ModelContents
     for (const CodebookGroup& g : cb.group_data)
       for (const TensorView* t : {&g.ln_weight, &g.ln_bias, &g.codes, &g.exact_codes})
         if (t != &g.exact_codes || g.has_exact_codes()) out.push_back(t);
+  for (const TensorView* t : protonet_tensors(c)) out.push_back(t);
   return out;
 }
 

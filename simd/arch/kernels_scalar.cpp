@@ -15,6 +15,7 @@ struct ScalarElementwise {
   static constexpr UnaryFn f32_gelu_erf = &ref::gelu_erf;
   static constexpr UnaryFn f32_gelu_tanh = &ref::gelu_tanh;
   static constexpr UnaryFn f32_relu = &ref::relu;
+  static constexpr UnaryFn f32_sigmoid = &ref::sigmoid;
   static constexpr BinaryFn f32_add = &ref::add;
   static constexpr RotaryFn f32_rotary_neox = &ref::rotary_neox;
   static constexpr AttentionDecodeFn f32_attention_decode = &ref::attention_decode;

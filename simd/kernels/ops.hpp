@@ -127,6 +127,15 @@ void relu(const float* x, float* out, size_t n) noexcept {
       [](float v) { return v > 0.0f ? v : 0.0f; });
 }
 
+// 1 / (1 + exp(-x)); exp overflows to +inf for x < -88, which gives the correct 0.
+template <class A>
+void sigmoid(const float* x, float* out, size_t n) noexcept {
+  using B = FBatch<A>;
+  map_unary<A>(
+      x, out, n, [](B v) { return B(1.0f) / (B(1.0f) + xsimd::exp(-v)); },
+      [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+}
+
 template <class A>
 void add(const float* a, const float* b, float* out, size_t n) noexcept {
   using B = FBatch<A>;

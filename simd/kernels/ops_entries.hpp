@@ -14,6 +14,7 @@ struct XsimdElementwise {
   static constexpr UnaryFn f32_gelu_erf = &gelu_erf<A>;
   static constexpr UnaryFn f32_gelu_tanh = &gelu_tanh<A>;
   static constexpr UnaryFn f32_relu = &relu<A>;
+  static constexpr UnaryFn f32_sigmoid = &sigmoid<A>;
   static constexpr BinaryFn f32_add = &add<A>;
   static constexpr RotaryFn f32_rotary_neox = &rotary_neox<A>;
   static constexpr AttentionDecodeFn f32_attention_decode = &attention_decode<A>;

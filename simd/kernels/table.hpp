@@ -3,6 +3,8 @@
 // constant-initialized: no code of the ISA runs before a kernel is actually called.
 #pragma once
 
+#include "simd/kernels/conv.hpp"
+#include "simd/kernels/distances.hpp"
 #include "simd/kernels/linear.hpp"
 #include "simd/kernels/search.hpp"
 #include "simd/kernels/search_exact.hpp"
@@ -12,7 +14,7 @@ namespace cbk::simd::detail {
 namespace {
 
 // The search and linear entries, the same template for every arch (ScalarArch included).
-// Elementwise supplies the f32_layernorm ... f32_attention_prefill entries.
+// Elementwise supplies the f32_layernorm ... f32_attention_prefill and f32_sigmoid entries.
 template <class A, class Elementwise>
 struct Entries : Elementwise {
   static constexpr CodebookSearchFn f32_codebook_search = &codebook_search<A, float>;
@@ -37,6 +39,9 @@ struct Entries : Elementwise {
   static constexpr LinearGemmFn f32_linear_gemm = &linear_gemm<A, float>;
   static constexpr LinearGemmFn f16_linear_gemm = &linear_gemm<A, uint16_t>;
   static constexpr LinearGemmFn q8_linear_gemm = &linear_gemm<A, int8_t>;
+  static constexpr CodebookDistancesFn f32_codebook_distances = &codebook_distances<A>;
+  static constexpr ConvFn f32_conv2d = &conv2d<A>;
+  static constexpr ConvFn f32_conv_transpose2d = &conv_transpose2d<A>;
 };
 
 template <class E>

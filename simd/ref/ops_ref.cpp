@@ -107,6 +107,10 @@ void relu(const float* x, float* out, size_t n) noexcept {
   for (size_t i = 0; i < n; ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+void sigmoid(const float* x, float* out, size_t n) noexcept {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(1.0 / (1.0 + std::exp(-double(x[i]))));
+}
+
 void add(const float* a, const float* b, float* out, size_t n) noexcept {
   for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }

@@ -22,6 +22,7 @@ void softmax(float* x, size_t n) noexcept;
 void gelu_erf(const float* x, float* out, size_t n) noexcept;
 void gelu_tanh(const float* x, float* out, size_t n) noexcept;
 void relu(const float* x, float* out, size_t n) noexcept;
+void sigmoid(const float* x, float* out, size_t n) noexcept;
 void add(const float* a, const float* b, float* out, size_t n) noexcept;
 void rotary_neox(float* x, size_t n_heads, size_t head_dim, size_t rotary_dims, size_t position,
                  float base) noexcept;

@@ -1,6 +1,7 @@
 #include "simd/ref/search_ref.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -10,6 +11,14 @@ namespace cbk::simd::ref {
 namespace {
 
 using detail::kDotLanes;
+
+// The spec's reduction of the 32 lanes: lane[i] += lane[i + h] for h = 16, 8, 4, 2, 1.
+float halving_tree(float (&lane)[kDotLanes]) noexcept {
+  for (size_t half = kDotLanes / 2; half >= 1; half /= 2) {
+    for (size_t i = 0; i < half; ++i) lane[i] = lane[i] + lane[i + half];
+  }
+  return lane[0];
+}
 
 template <class T>
 float dot_lanes_impl(const float* x, const T* row, size_t dim, Accumulation mode) noexcept {
@@ -26,10 +35,7 @@ float dot_lanes_impl(const float* x, const T* row, size_t dim, Accumulation mode
       acc = acc + product;
     }
   }
-  for (size_t half = kDotLanes / 2; half >= 1; half /= 2) {
-    for (size_t i = 0; i < half; ++i) lane[i] = lane[i] + lane[i + half];
-  }
-  return lane[0];
+  return halving_tree(lane);
 }
 
 float row_dot(const CodebookView& book, const float* query, size_t code, Accumulation mode) {
@@ -88,6 +94,37 @@ void codebook_search_multi(const CodebookView& book, const float* queries, size_
   for (size_t t = 0; t < n_queries; ++t) {
     codebook_search(book, queries + t * query_stride, k, ids_out + t * k, scores_out + t * k, mode);
   }
+}
+
+float sq_distance_lanes(const float* x, const float* row, size_t dim, Accumulation mode) noexcept {
+  float lane[kDotLanes] = {};
+  const size_t padded = (dim + kDotLanes - 1) / kDotLanes * kDotLanes;
+  for (size_t i = 0; i < padded; ++i) {
+    const float diff = i < dim ? x[i] - row[i] : 0.0f;
+    float& acc = lane[i % kDotLanes];
+    if (mode == Accumulation::fused) {
+      acc = std::fma(diff, diff, acc);
+    } else {
+      const float square = diff * diff;
+      acc = acc + square;
+    }
+  }
+  return halving_tree(lane);
+}
+
+size_t codebook_distances(const CodebookView& book, const float* query, float* dist_out, size_t k,
+                          int32_t* ids_out, Accumulation mode) {
+  const float* codes = static_cast<const float*>(book.codes);
+  std::vector<int32_t> order(book.n_codes);
+  for (size_t j = 0; j < book.n_codes; ++j) {
+    dist_out[j] = sq_distance_lanes(query, codes + j * book.dim, book.dim, mode);
+  }
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return dist_out[a] < dist_out[b]; });
+  const size_t found = std::min(k, book.n_codes);
+  for (size_t i = 0; i < k; ++i) ids_out[i] = i < found ? order[i] : -1;
+  return found;
 }
 
 size_t codebook_search_exact(const ExactSearchTable& table, const float* query, size_t k,

@@ -30,6 +30,10 @@ size_t codebook_search(const CodebookView& book, const float* query, size_t k, i
 void codebook_search_multi(const CodebookView& book, const float* queries, size_t n_queries,
                            size_t query_stride, size_t k, int32_t* ids_out, float* scores_out,
                            Accumulation mode);
+// The full distance mode: ||x - row||^2 as squared differences in the 32-lane order above.
+float sq_distance_lanes(const float* x, const float* row, size_t dim, Accumulation mode) noexcept;
+size_t codebook_distances(const CodebookView& book, const float* query, float* dist_out, size_t k,
+                          int32_t* ids_out, Accumulation mode);
 // The exact search's spec is simply the f32 search of the original codes.
 size_t codebook_search_exact(const ExactSearchTable& table, const float* query, size_t k,
                              int32_t* ids_out, float* scores_out, Accumulation mode);

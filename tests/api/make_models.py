@@ -12,14 +12,16 @@
                 voting and linear decoder; schema 1.3 kind dkvb).
   OUT/api_dkvb.golden.json, OUT/api_dkvb_linear.golden.json  inputs with the picked keys and logits of
                 the numpy reference (tools/python/dkvb/reference.py), plain and steered.
-  OUT/api_protonet.cbk  a prototype-network file (schema 1.3 kind protonet), which this library
-                does not run.
+  OUT/api_protonet.cbk  a small prototype network (schema 1.3 kind protonet; 1x8x8 images, latent 8,
+                5 prototypes, 3 classes: cbkfile.protonet.random_protonet).
+  OUT/api_protonet_baseline.cbk  the same family's baseline (linear head, no prototypes).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 import numpy as np  # noqa: E402
+from cbkfile.protonet import random_protonet  # noqa: E402
 from cbkfile.random_model import dkvb_model, fixture_model, random_base  # noqa: E402
 from cbkfile.writer import CbkWriter, TensorSpec  # noqa: E402
 
@@ -50,11 +52,6 @@ def exact_model():
     return w
 
 
-def protonet_model():
-    w = CbkWriter()
-    w.kind, w.protonet, w.architecture = "protonet", {}, None
-    w.metadata = {"name": "protonet placeholder"}
-    return w
 
 
 def dkvb_golden(w, seed):
@@ -93,7 +90,8 @@ def main(out_dir):
         w.write(os.path.join(out_dir, name + ".cbk"))
         with open(os.path.join(out_dir, name + ".golden.json"), "w") as f:
             f.write(dkvb_golden(w, 21))
-    protonet_model().write(os.path.join(out_dir, "api_protonet.cbk"))
+    random_protonet(seed=7).write(os.path.join(out_dir, "api_protonet.cbk"))
+    random_protonet(seed=8, baseline=True).write(os.path.join(out_dir, "api_protonet_baseline.cbk"))
 
 
 if __name__ == "__main__":

@@ -24,11 +24,15 @@ TEST_CASE("the new statuses have names", "[api][kind]") {
   CHECK(std::string(cbk_status_string(CBK_STATUS_UNSUPPORTED_MODEL_KIND + 1)) == "unknown");
 }
 
-TEST_CASE("a kind this library does not run is refused at load", "[api][kind]") {
-  cbk_model* model = nullptr;
-  CHECK_FAILS(cbk_model_load_file(cbk_api_test::model_path("api_protonet").c_str(), nullptr, &model),
-              CBK_STATUS_UNSUPPORTED_MODEL_KIND, "does not implement protonet models");
-  CHECK(model == nullptr);
+TEST_CASE("a prototype network reports its kind and refuses transformer calls", "[api][kind]") {
+  cbk::model_ptr model = cbk_api_test::load_fixture("api_protonet");
+  cbk_kind kind = CBK_KIND_TRANSFORMER;
+  REQUIRE(cbk_model_kind(model.get(), &kind) == CBK_STATUS_OK);
+  CHECK(kind == CBK_KIND_PROTONET);
+  cbk_architecture a{};
+  a.struct_size = sizeof(a);
+  CHECK_FAILS(cbk_model_architecture(model.get(), &a), CBK_STATUS_WRONG_MODEL_KIND, "protonet");
+  CHECK(cbk_model_codebook_count(model.get()) == 0);
 }
 
 TEST_CASE("transformer functions refuse a DKVB model with WRONG_MODEL_KIND", "[api][kind]") {

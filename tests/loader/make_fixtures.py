@@ -16,6 +16,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 from cbkfile import CbkWriter, TensorSpec, crc32  # noqa: E402
 from cbkfile.random_model import dkvb_model, fixture_model, random_base, random_codebook  # noqa: E402
+from protonet_cases import protonet_writer_cases  # noqa: E402
 
 FAMILIES = ("gpt_neox", "gpt2", "gpt_neo")
 
@@ -184,7 +185,6 @@ def writer_cases():
         w.kind, w.architecture, w.tensors, w.codebooks = kind, None, [], []
         w.annotations, w.tokenizer, w.generation = [], None, None
     def kind_unknown(w): w.kind = 9
-    def kind_protonet(w): strip_transformer(w, "protonet"); w.protonet = {}
     def transformer_with_dkvb(w): w.dkvb = {}
     def dkvb_with_architecture(w): w.kind = "dkvb"; w.dkvb = {}
     def dkvb_without_table(w): strip_transformer(w, "dkvb")
@@ -246,7 +246,6 @@ def writer_cases():
         ("exact_codes_f16", "bad_dtype", exact_dtype),
         ("exact_codes_nan", "non_finite_value", exact_nan),
         ("kind_unknown", "unsupported_model_kind", kind_unknown),
-        ("kind_protonet_not_implemented", "unsupported_model_kind", kind_protonet),
         ("kind_transformer_with_dkvb_table", "bad_architecture", transformer_with_dkvb),
         ("kind_dkvb_with_architecture", "bad_architecture", dkvb_with_architecture),
         ("kind_dkvb_without_table", "bad_architecture", dkvb_without_table),
@@ -411,7 +410,7 @@ def main(out_dir):
         with open(os.path.join(out_dir, name + ".expect"), "w") as f:
             f.write(expectations(w, blob))
     manifest = []
-    for name, status, mutate in writer_cases():
+    for name, status, mutate in writer_cases() + protonet_writer_cases():
         w = fixture_model("gpt_neox", seed=1)
         mutate(w)
         with open(os.path.join(out_dir, "corrupt", name + ".cbk"), "wb") as f:

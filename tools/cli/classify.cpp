@@ -1,5 +1,5 @@
 // `cbk classify MODEL.cbk [FILE|-] [--json] [steering]`: classifies input vectors with a classifier
-// model (DKVB; the prototype network joins here) and prints each input's class, the codes that
+// model (DKVB, prototype networks) and prints each input's class, the codes that
 // decided it and the logits. Dispatches on the model kind.
 #include <cstdio>
 
@@ -16,7 +16,11 @@ constexpr const char* kClassifyUsage =
     "  Classifies the input vectors in FILE (default: standard input), one per line, numbers\n"
     "  separated by spaces or commas, and prints each input's class, the pair each head picked\n"
     "  and the logits.\n"
-    "  --json              one JSON object on stdout\n";
+    "  --json              one JSON object on stdout\n"
+    "Prototype networks: FILE is an IDX image file (uncompressed) or a binary PGM image; each image's\n"
+    "  class, its nearest prototypes and their squared distances are printed.\n"
+    "  --labels IDX        the images' labels: print the accuracy instead of every image\n"
+    "  --limit N           only the first N images\n";
 
 bool split_pair(const std::string& s, std::string* left, std::string* right) {
   const auto colon = s.find(':');
@@ -72,6 +76,11 @@ int run_classify(const std::vector<std::string>& args) {
       return kExitOk;
     } else if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--labels" && i + 1 < args.size()) {
+      o.labels_path = args[++i];
+    } else if (arg == "--limit") {
+      if (i + 1 >= args.size() || !parse_count(args[++i], 1, INT32_MAX, &o.limit))
+        return usage_error("classify", "--limit needs a positive integer", kClassifyUsage);
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage_error("classify", "unknown option '" + arg + "'", kClassifyUsage);
     } else {
@@ -93,6 +102,8 @@ int run_classify(const std::vector<std::string>& args) {
     case CBK_KIND_DKVB:
       if (!read_vectors(o.input_path, false, &inputs, &error)) return failure("classify", error);
       return classify_dkvb(model.get(), inputs, o);
+    case CBK_KIND_PROTONET:
+      return classify_protonet(model.get(), o);
     default:
       return failure("classify", std::string("wrong_model_kind: classify runs classifier models; '") + o.model_path +
                                      "' is a " + cbk_kind_name(kind) + " model (see cbk generate / cbk eval)");

@@ -19,6 +19,8 @@ struct ClassifyOptions {
   bool no_file_mask = false;                                  // DKVB: ignore the file's used-pair mask
   std::vector<std::pair<std::uint32_t, std::int32_t>> force;  // DKVB: --force HEAD:KEY
   std::vector<std::pair<std::int32_t, std::vector<std::int32_t>>> mask;  // DKVB: --mask HEAD:KEY[,KEY...]
+  std::string labels_path;  // protonet: --labels IDX (prints the accuracy)
+  long long limit = 0;      // protonet: --limit N (the first N images; 0 = all)
 };
 
 // The steering flags of classify and dkvb-eval (--force, --mask, --no-file-mask) at args[*i]:
@@ -34,6 +36,9 @@ inline constexpr const char* kSteeringFlagsUsage =
 
 // DKVB models (tools/cli/classify_dkvb.cpp). Returns the exit code.
 int classify_dkvb(const cbk_model* model, const Vectors& inputs, const ClassifyOptions& options);
+
+// Prototype networks (tools/cli/classify_protonet.cpp): FILE is an IDX image file or a PGM image.
+int classify_protonet(const cbk_model* model, const ClassifyOptions& options);
 
 // One DKVB classifier with the options' steering applied; nullptr after printing the failure.
 dkvb_ptr steered_dkvb(const cbk_model* model, const ClassifyOptions& options, const char* verb);

@@ -19,6 +19,7 @@ int run_search(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_fsm_eval(const std::vector<std::string>& args);  // tools/cli/fsm_eval.cpp, when built
 int run_fsm_demo(const std::vector<std::string>& args);  // tools/cli/fsm_demo.cpp
+int run_prototypes(const std::vector<std::string>& args);  // tools/cli/prototypes.cpp (prototype networks)
 int run_classify(const std::vector<std::string>& args);  // tools/cli/classify.cpp (classifier model kinds)
 int run_dkvb_eval(const std::vector<std::string>& args); // tools/cli/dkvb_eval.cpp
 

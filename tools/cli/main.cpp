@@ -19,8 +19,10 @@ constexpr const char* kUsage =
     "  bench MODEL.cbk           prefill and decode speed\n"
     "  fsm-eval MODEL.cbk ...    TokFSM metrics: LM, state accuracy, state codes, steering\n"
     "  fsm-demo MODEL.cbk ...    TokFSM: tokens with their states and codes, then steered to another state\n"
-    "  classify MODEL.cbk [FILE] classify input vectors (DKVB): class, picked keys, logits\n"
+    "  classify MODEL.cbk [FILE] classify input vectors (DKVB): class, picked keys, logits;\n"
+    "                            or images (prototype network): class, nearest prototypes, accuracy\n"
     "  dkvb-eval MODEL.cbk FILE  DKVB accuracy on a labelled set, per class and per task\n"
+    "  prototypes MODEL.cbk      a prototype network's prototypes, decoded into a PNG grid\n"
     "  help                      this text\n"
     "  --version                 print the version\n"
     "Run 'cbk COMMAND --help' for the options of a command.\n";
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "fsm-demo") return cbk::cli::run_fsm_demo(args);
     if (command == "classify") return cbk::cli::run_classify(args);
     if (command == "dkvb-eval") return cbk::cli::run_dkvb_eval(args);
+    if (command == "prototypes") return cbk::cli::run_prototypes(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);
       return cbk::cli::kExitOk;

@@ -35,6 +35,10 @@ struct dkvb_deleter {
 using model_ptr = std::unique_ptr<cbk_model, model_deleter>;
 using session_ptr = std::unique_ptr<cbk_session, session_deleter>;
 using dkvb_ptr = std::unique_ptr<cbk_dkvb, dkvb_deleter>;  // a DKVB classifier (API version 6)
+struct protonet_deleter {
+  void operator()(cbk_protonet* net) const noexcept { cbk_protonet_free(net); }
+};
+using protonet_ptr = std::unique_ptr<cbk_protonet, protonet_deleter>;  // a prototype network (API version 6)
 
 // Loads a model file; nullptr on failure (the reason: cbk_last_error_message()). `status`, when
 // given, receives the status.
@@ -70,6 +74,14 @@ inline dkvb_ptr create_dkvb(const cbk_model* model, cbk_status* status = nullptr
   const cbk_status st = cbk_dkvb_create(model, &raw);
   if (status != nullptr) *status = st;
   return dkvb_ptr(raw);
+}
+
+// Creates a prototype-network handle; nullptr on failure (the reason: cbk_last_error_message()).
+inline protonet_ptr create_protonet(const cbk_model* model, cbk_status* status = nullptr) noexcept {
+  cbk_protonet* raw = nullptr;
+  const cbk_status st = cbk_protonet_create(model, &raw);
+  if (status != nullptr) *status = st;
+  return protonet_ptr(raw);
 }
 
 }  // namespace cbk

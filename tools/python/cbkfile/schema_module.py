@@ -41,6 +41,6 @@ def load():
     fb = importlib.import_module("cbk.fb")
     for name in ("Model", "Tensor", "Architecture", "Metadata", "KeyValue", "Codebook", "CodebookGroup",
                  "CodeAnnotation", "CodeContext", "TokenSpan", "Tokenizer", "GenerationDefaults",
-                 "ModelKind", "DkvbModel", "DkvbLayer", "DkvbDecoder", "ProtoNetModel"):
+                 "ModelKind", "DkvbModel", "DkvbLayer", "DkvbDecoder", "ProtoNetModel", "ProtoNetConv"):
         importlib.import_module("cbk.fb." + name)
     return fb

@@ -115,7 +115,7 @@ class CbkWriter:
         # transformer lists empty (the loader refuses them otherwise). None = table absent.
         self.kind = "transformer"
         self.dkvb: Optional[Dict] = None      # DkvbModel fields (see _build_dkvb)
-        self.protonet: Optional[Dict] = None  # ProtoNetModel (no fields yet)
+        self.protonet = None  # cbkfile.protonet.ProtoNetSpec (set_protonet)
         # Overrides for building broken files in tests: None means "compute it".
         self.data_offset_override: Optional[int] = None
         self.data_size_override: Optional[int] = None
@@ -169,6 +169,12 @@ class CbkWriter:
         self.codebooks.append(spec)
         return spec
 
+    def set_protonet(self, spec):
+        """Makes this a prototype-network file (kind = protonet, no architecture/tokenizer)."""
+        self.protonet = spec
+        self.kind = "protonet"
+        self.architecture = None
+
     def set_dkvb(self, keys, values, input_dim: int, encoder=(), projection=None, used_pairs=None,
                  decoder: str = "voting", decoder_weight=None, decoder_bias=None, classes: Optional[int] = None):
         """Makes this a DKVB file (schema 1.3). keys [heads, pairs, key_dim], values
@@ -197,6 +203,8 @@ class CbkWriter:
             for w, b in self.dkvb.get("encoder", []):
                 specs.extend(t for t in (w, b) if t is not None)
             specs.extend(self.dkvb[f] for f in DKVB_TENSOR_FIELDS if self.dkvb.get(f) is not None)
+        if self.protonet is not None:
+            specs.extend(self.protonet.tensor_specs())
         for cb in self.codebooks:
             for g in cb.group_data:
                 specs.extend(t for t in (g["ln_weight"], g["ln_bias"], g["codes"], g.get("exact_codes"))
@@ -305,10 +313,7 @@ class CbkWriter:
         tokenizer = self._build_tokenizer(b, fb, table_vector) if self.tokenizer is not None else None
         generation = self._build_generation(b, fb) if self.generation is not None else None
         dkvb = self._build_dkvb(b, fb, tensor, table_vector) if self.dkvb is not None else None
-        protonet = None
-        if self.protonet is not None:
-            fb.ProtoNetModel.ProtoNetModelStart(b)
-            protonet = fb.ProtoNetModel.ProtoNetModelEnd(b)
+        protonet = self.protonet.build(b, fb, tensor, table_vector) if self.protonet is not None else None
 
         M = fb.Model
         M.ModelStart(b)
