@@ -12,11 +12,12 @@
 //   s.dispose(); model.dispose();
 import { CbkError } from './errors.js';
 import { loadModel, Model } from './model.js';
+import { Protonet } from './protonet.js';
 import { instantiate } from './runtime.js';
 import { Session } from './session.js';
 import { NO_SLOT, SITES } from './values.js';
 
-export { CbkError, Model, Session, NO_SLOT, SITES };
+export { CbkError, Model, Protonet, Session, NO_SLOT, SITES };
 
 class PublicRuntime {
   constructor(rt) {

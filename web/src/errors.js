@@ -9,7 +9,7 @@ export const STATUS_NAMES = [
   'tensor_misaligned', 'shape_overflow', 'shape_mismatch', 'bad_dtype', 'missing_tensor',
   'duplicate_tensor', 'bad_architecture', 'bad_codebook', 'bad_tokenizer', 'bad_annotation',
   'non_finite_value', 'out_of_range', 'context_full', 'wrong_state', 'cancelled', 'unsupported',
-  'internal', 'buffer_too_small',
+  'internal', 'buffer_too_small', 'wrong_model_kind', 'unsupported_model_kind',
 ];
 
 export class CbkError extends Error {

@@ -54,6 +54,9 @@ export const STRUCTS = {
     ['top_p', 'f32'], ['seed', 'u64']]),
   target: struct([['layer', 'u32'], ['site', 'i32'], ['group', 'i32']]),
   positions: struct([['kind', 'i32'], ['first', 'u32'], ['end', 'u32']]),
+  protonet_info: struct([
+    ['struct_size', 'usize'], ['image_channels', 'u32'], ['image_height', 'u32'], ['image_width', 'u32'],
+    ['latent_dim', 'u32'], ['prototypes', 'u32'], ['classes', 'u32']]),
 };
 
 export const STRUCT_ORDER = Object.keys(STRUCTS);

@@ -4,6 +4,7 @@
 // cbk.h's lifetime rule for borrowed data requires.
 import { codeLogits, codeVector, promotedTokens } from './code-effects.js';
 import { checkInt, describe, fail } from './errors.js';
+import { Protonet, readProtonetFacts } from './protonet.js';
 import { Session } from './session.js';
 import { readIntoHeap } from './source.js';
 import { SITES, siteValue, decodeTensor, tensorToFloat32, toIds } from './values.js';
@@ -58,6 +59,8 @@ export class Model {
   }
 
   get disposed() { return this._h === 0; }
+  get kind() { return this.facts.kind; }
+  get protonet() { return this.facts.protonet; }
   get architecture() { return this.facts.architecture; }
   get codebooks() { return this.facts.codebooks; }
   get tokenizer() { return this.facts.tokenizer; }
@@ -144,7 +147,7 @@ export class Model {
     return { info, data, scales, toFloat32: () => tensorToFloat32(info, data, scales) };
   }
 
-  tokenize(text, { addBos = this.facts.tokenizer.addBos, allowSpecial = false } = {}) {
+  tokenize(text, { addBos = this.facts.tokenizer?.addBos ?? false, allowSpecial = false } = {}) {
     const rt = this._rt;
     const h = this.handle();
     if (typeof text !== 'string') fail('invalid_argument', `text must be a string, got ${describe(text)}`);
@@ -190,6 +193,7 @@ export class Model {
   }
 
   vocabulary() {
+    if (!this.facts.tokenizer) fail('wrong_model_kind', `a ${this.kind} model has no vocabulary`);
     if (!this._vocabulary) {
       const n = this.facts.tokenizer.hasTokenizer ? this.facts.tokenizer.vocabSize : 0;
       const words = new Array(this.facts.architecture.vocabSize).fill('');
@@ -201,6 +205,11 @@ export class Model {
 
   createSession(params = {}) {
     return new Session(this._rt, this, this._bytes, params);
+  }
+
+  // ---- prototype networks (protonet.js) ----
+  createProtonet() {
+    return new Protonet(this._rt, this, this._bytes);
   }
 
   dispose() {
@@ -228,7 +237,17 @@ function tensorInfo(rt, h, list, index) {
   };
 }
 
-// Everything cached in Model.facts, read once at load.
+// cbk_kind names by value (cbk.h; cbk_kind_name() returns the same strings).
+export const KINDS = Object.freeze(['transformer', 'dkvb', 'protonet']);
+
+function readKind(rt, h) {
+  rt.check(rt.M._cbk_model_kind(h, rt.scratch));
+  const k = rt.readI32(rt.scratch);
+  return KINDS[k] ?? String(k);
+}
+
+// Everything cached in Model.facts, read once at load. The transformer facts (architecture,
+// codebooks, tokenizer, parameter counts, generation defaults) are null / empty for other kinds.
 function readFacts(rt, h) {
   const M = rt.M;
   const S = rt.scratch;
@@ -237,6 +256,12 @@ function readFacts(rt, h) {
     rt.check(fn(p));
     return rt.readStruct(kind, p);
   };
+  const kind = readKind(rt, h);
+  const common = readCommonFacts(rt, h, read);
+  if (kind !== 'transformer') {
+    return { kind, architecture: null, codebooks: [], tokenizer: null, parameterCounts: null, generationDefaults: null,
+      annotationCount: 0, ...common, protonet: kind === 'protonet' ? readProtonetFacts(rt, h) : null };
+  }
   const a = read('architecture', (p) => M._cbk_model_architecture(h, p));
   const architecture = {
     family: rt.string(a.family), vocabSize: a.vocab_size, dModel: a.d_model, nLayers: a.n_layers,
@@ -269,6 +294,25 @@ function readFacts(rt, h) {
     hasTokenizer: t.has_tokenizer !== 0, kind: rt.string(t.kind), vocabSize: t.vocab_size, bos: t.bos,
     eos: t.eos, pad: t.pad, addBos: t.add_bos !== 0, nTokens, nMerges,
   };
+  const c = read('parameter_counts', (p) => M._cbk_model_parameter_counts(h, p));
+  const parameterCounts = {
+    embeddings: c.embeddings, attention: c.attention, mlp: c.mlp, norms: c.norms, lmHead: c.lm_head,
+    codebooks: c.codebooks, total: c.total,
+  };
+  const g = read('generation_defaults', (p) => M._cbk_model_generation_defaults(h, p));
+  const generationDefaults = {
+    maxNewTokens: g.max_new_tokens, temperature: g.temperature, topK: g.top_k, topP: g.top_p, seed: g.seed,
+  };
+  return {
+    kind, architecture, codebooks, tokenizer, parameterCounts, generationDefaults,
+    annotationCount: M._cbk_model_annotation_count(h) >>> 0, ...common, protonet: null,
+  };
+}
+
+// The facts every model kind has: metadata, schema version, file facts, the extra tensors' names.
+function readCommonFacts(rt, h, read) {
+  const M = rt.M;
+  const S = rt.scratch;
   const metadata = {};
   const nMeta = M._cbk_model_metadata_count(h) >>> 0;
   for (let i = 0; i < nMeta; i++) {
@@ -283,20 +327,8 @@ function readFacts(rt, h) {
     dataOffset: f.data_offset, dataSize: f.data_size, headerCrc32: f.header_crc32, dataCrc32: f.data_crc32,
     dataCrcVerified: f.data_crc_verified !== 0, memoryMapped: f.memory_mapped !== 0,
   };
-  const c = read('parameter_counts', (p) => M._cbk_model_parameter_counts(h, p));
-  const parameterCounts = {
-    embeddings: c.embeddings, attention: c.attention, mlp: c.mlp, norms: c.norms, lmHead: c.lm_head,
-    codebooks: c.codebooks, total: c.total,
-  };
-  const g = read('generation_defaults', (p) => M._cbk_model_generation_defaults(h, p));
-  const generationDefaults = {
-    maxNewTokens: g.max_new_tokens, temperature: g.temperature, topK: g.top_k, topP: g.top_p, seed: g.seed,
-  };
   const nExtra = M._cbk_model_tensor_count(h, 1) >>> 0;
   const extraTensors = Array.from({ length: nExtra }, (_, i) => tensorInfo(rt, h, 1, i).name);
-  return {
-    architecture, codebooks, tokenizer, metadata, schemaVersion, fileInfo, parameterCounts,
-    generationDefaults, annotationCount: M._cbk_model_annotation_count(h) >>> 0, extraTensors,
-  };
+  return { metadata, schemaVersion, fileInfo, extraTensors };
 }
 
