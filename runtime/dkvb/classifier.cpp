@@ -137,7 +137,7 @@ Error Classifier::use_file_mask(bool enabled) noexcept {
 
 Error Classifier::set_value(std::size_t head, std::size_t key, const float* value) noexcept {
   const std::size_t pairs = model_->pairs(), vd = model_->value_dim();
-  if (Error e = key_range(head, static_cast<std::int64_t>(std::min<std::size_t>(key, INT64_MAX)), model_->heads(), pairs);
+  if (Error e = key_range(head, static_cast<std::int64_t>(std::min<std::uint64_t>(key, INT64_MAX)), model_->heads(), pairs);
       !e.ok())
     return e;
   if (value == nullptr) return Error(Status::invalid_argument, "value is NULL");

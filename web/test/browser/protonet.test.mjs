@@ -110,8 +110,9 @@ test('a drawing made with the mouse: the decision native cbk classify gives', as
   for (const [x, y] of [[19, 4], [19, 25], [17, 25], [15, 8], [13, 8], [11, 25], [9, 25], [9, 4]]) {
     await page.mouse.move(...at(x, y), { steps: 8 });
   }
-  await afterRun(() => page.mouse.up());
-  await page.waitForTimeout(100);  // the last frame's classification
+  await page.mouse.up();
+  // The pad classifies once per animation frame: two frames later the last strokes are in.
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
   const bytes = await page.evaluate(() => Array.from(window.__protonet.pad.bytes));
   assert.ok(bytes.filter((b) => b > 0).length > 40, 'the strokes drew pixels');
   const [native] = nativeClassify([Uint8Array.from(bytes)]);
@@ -135,7 +136,11 @@ test('make this drawing a prototype: that prototype becomes the nearest at dista
 test('moving A all the way to B gives A the distance of B; restore', async () => {
   await page.selectOption('#interp-a', '0');
   await page.selectOption('#interp-b', '1');
-  await afterRun(() => page.locator('#interp-t').fill('1'));
+  await afterRun(() => page.evaluate(() => {
+    const slider = document.getElementById('interp-t');
+    slider.value = '1';
+    slider.dispatchEvent(new Event('input'));
+  }));
   const s = await shown();
   assert.ok(Math.abs(s.distances[0] - s.distances[1]) <= 1e-4 * Math.max(1, s.distances[1]));
   assert.match(await page.textContent('#interp-class'), /\S+ \(\d/);
