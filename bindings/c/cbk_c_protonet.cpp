@@ -75,8 +75,8 @@ cbk_status edit(cbk_protonet* net, const char* fn, Body&& body) {
 
 }  // namespace
 
-cbk_status cbk_protonet_model_info(const cbk_model* model, cbk_protonet_info* out) {
-  static const char* fn = "cbk_protonet_model_info";
+cbk_status cbk_model_protonet_info(const cbk_model* model, cbk_protonet_info* out) {
+  static const char* fn = "cbk_model_protonet_info";
   return guarded(fn, [&]() -> cbk_status {
     if (cbk_status st = cbk::capi::require_kind(model, cbk::ModelKind::protonet, fn)) return st;
     const cbk::protonet::PreparedProtoNet& p = *model->protonet;

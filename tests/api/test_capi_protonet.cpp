@@ -57,7 +57,7 @@ TEST_CASE("protonet: shapes, class names and the d . W logits", "[api][protonet]
   Net t;
   cbk_protonet_info info{};
   info.struct_size = sizeof(info);
-  REQUIRE(cbk_protonet_model_info(t.model.get(), &info) == CBK_STATUS_OK);
+  REQUIRE(cbk_model_protonet_info(t.model.get(), &info) == CBK_STATUS_OK);
   CHECK(info.image_channels == 1);
   CHECK(info.image_height == 8);
   CHECK(info.image_width == 8);
@@ -213,11 +213,11 @@ TEST_CASE("protonet: wrong model kinds and the baseline file", "[api][protonet]"
   CHECK(net == nullptr);
   cbk_protonet_info info{};
   info.struct_size = sizeof(info);
-  CHECK_FAILS(cbk_protonet_model_info(transformer.get(), &info), CBK_STATUS_WRONG_MODEL_KIND, "protonet model");
+  CHECK_FAILS(cbk_model_protonet_info(transformer.get(), &info), CBK_STATUS_WRONG_MODEL_KIND, "protonet model");
   CHECK_FAILS(cbk_protonet_create(nullptr, &net), CBK_STATUS_INVALID_ARGUMENT, "model");
 
   Net base("api_protonet_baseline");
-  REQUIRE(cbk_protonet_model_info(base.model.get(), &info) == CBK_STATUS_OK);
+  REQUIRE(cbk_model_protonet_info(base.model.get(), &info) == CBK_STATUS_OK);
   CHECK(info.prototypes == 0);
   CHECK(info.latent_dim == kLatent);
   const std::vector<float> img = image(4);

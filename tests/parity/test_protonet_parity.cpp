@@ -53,7 +53,7 @@ TEST_CASE("protonet parity: logits, distances, nearest prototypes, latents and r
   Loaded t;
   cbk_protonet_info info{};
   info.struct_size = sizeof(info);
-  REQUIRE(cbk_protonet_model_info(t.model, &info) == CBK_STATUS_OK);
+  REQUIRE(cbk_model_protonet_info(t.model, &info) == CBK_STATUS_OK);
   const auto& images = t.goldens["images_u8"].array;
   REQUIRE(images.size() >= 8);
   for (size_t n = 0; n < images.size(); ++n) {

@@ -12,7 +12,7 @@ namespace cbk::cli {
 
 int classify_protonet(const cbk_model* model, const ClassifyOptions& o) {
   cbk_protonet_info info = sized<cbk_protonet_info>();
-  cbk_status st = cbk_protonet_model_info(model, &info);
+  cbk_status st = cbk_model_protonet_info(model, &info);
   if (st) return api_failure("classify", st);
   Images images, labels;
   std::string error;

@@ -283,6 +283,7 @@ int run_info(const std::vector<std::string>& args) {
   cbk_kind kind = CBK_KIND_TRANSFORMER;
   if ((st = cbk_model_kind(model.get(), &kind))) return api_failure("info", st);
   if (kind == CBK_KIND_DKVB) return info_dkvb(path, model.get(), json);
+  if (kind == CBK_KIND_PROTONET) return info_protonet(path, model.get(), json);
   Facts facts;
   if ((st = read_facts(model.get(), &facts))) return api_failure("info", st);
   const std::size_t n_annotations = cbk_model_annotation_count(model.get());

@@ -50,7 +50,7 @@ int run_prototypes(const std::vector<std::string>& args) {
   model_ptr model = load_model(model_path.c_str(), nullptr, &st);
   if (!model) return api_failure("prototypes", st);
   cbk_protonet_info info = sized<cbk_protonet_info>();
-  if ((st = cbk_protonet_model_info(model.get(), &info))) return api_failure("prototypes", st);
+  if ((st = cbk_model_protonet_info(model.get(), &info))) return api_failure("prototypes", st);
   if (info.prototypes == 0) return failure("prototypes", "'" + model_path + "' is a baseline: it has no prototypes");
   protonet_ptr net = create_protonet(model.get(), &st);
   if (!net) return api_failure("prototypes", st);

@@ -964,7 +964,7 @@ typedef struct cbk_protonet_info {
 
 /* Shapes of a prototype-network model. Errors: INVALID_ARGUMENT (NULL, struct_size),
  * WRONG_MODEL_KIND. */
-CBK_API cbk_status cbk_protonet_model_info(const cbk_model* model, cbk_protonet_info* out);
+CBK_API cbk_status cbk_model_protonet_info(const cbk_model* model, cbk_protonet_info* out);
 /* Name of class `cls` (owned by the model). Errors: INVALID_ARGUMENT, WRONG_MODEL_KIND,
  * OUT_OF_RANGE. */
 CBK_API cbk_status cbk_protonet_class_name(const cbk_model* model, uint32_t cls, const char** name_out);
