@@ -163,7 +163,7 @@ export interface TensorData {
 /** The model family a file holds (cbk_model_kind; cbk_kind_name() gives the same names). */
 export type ModelKind = 'transformer' | 'dkvb' | 'protonet';
 
-/** Facts of a prototype network (cbk_protonet_model_info, cbk_protonet_class_name). */
+/** Facts of a prototype network (cbk_model_protonet_info, cbk_protonet_class_name). */
 export interface ProtonetFacts {
   /** The image shape: channels x height x width floats, channel-major (Fashion-MNIST: 1 x 28 x 28). */
   channels: number; height: number; width: number;

@@ -4,10 +4,10 @@
 // prototypes and class weights. Edits never change the model or another handle.
 import { checkInt, describe, fail } from './errors.js';
 
-// Model.facts.protonet, read once at load (cbk_protonet_model_info, cbk_protonet_class_name).
+// Model.facts.protonet, read once at load (cbk_model_protonet_info, cbk_protonet_class_name).
 export function readProtonetFacts(rt, h) {
   const p = rt.initStruct('protonet_info', rt.scratch);
-  rt.check(rt.M._cbk_protonet_model_info(h, p));
+  rt.check(rt.M._cbk_model_protonet_info(h, p));
   const d = rt.readStruct('protonet_info', p);
   const classNames = [];
   for (let c = 0; c < d.classes; c++) {
