@@ -107,7 +107,7 @@ function showDecision(r) {
   $('pred').dataset.cls = String(r.predicted);
   $('pred-p').textContent = fmt.pct(r.probabilities[r.predicted]);
   $('nearest-text').textContent = Array.from(r.nearest.slice(0, 3), (id) => `#${id} (${fmt.num(r.distances[id], 2)})`).join(', ');
-  const rows = Array.from(r.probabilities, (p, c) => h('div', { class: 'row' + (c === r.predicted ? ' top' : ''), dataset: { cls: String(c) } },
+  const rows = Array.from(r.probabilities, (p, c) => h('div', { class: 'row' + (c === r.predicted ? ' best' : ''), dataset: { cls: String(c) } },
     h('span', {}, names[c]), h('span', {}, h('div', { class: 'bar', style: { width: (100 * p).toFixed(1) + '%' } })),
     h('span', { class: 'p' }, fmt.pct(p))));
   $('probs').replaceChildren(h('h3', { class: 'small muted' }, 'class probabilities'), ...rows);
