@@ -62,6 +62,25 @@ cbk_status copy_result(const cbk_protonet* net, const char* fn, const std::vecto
   });
 }
 
+// UNSUPPORTED for a baseline, OUT_OF_RANGE for an id past the prototypes.
+cbk_status check_prototype_id(const cbk_protonet* net, const char* fn, uint32_t id) {
+  const cbk::protonet::PreparedProtoNet& p = net->session->net();
+  if (!p.has_prototypes())
+    return net_fail(net, Status::unsupported, fn, "a baseline file has no prototypes or decoder");
+  if (id >= p.prototypes())
+    return net_fail(net, Status::out_of_range, fn,
+                    "prototype " + std::to_string(id) + " does not exist (the model has " +
+                        std::to_string(p.prototypes()) + ")");
+  return CBK_STATUS_OK;
+}
+
+cbk_status copy_row(const cbk_protonet* net, const char* fn, const float* row, size_t n, float* out,
+                    size_t capacity) {
+  if (cbk_status st = check_capacity(net, fn, out, capacity, n, nullptr)) return st;
+  std::copy(row, row + n, out);
+  return CBK_STATUS_OK;
+}
+
 // Runs an edit and discards the last classification (its distances and logits are stale).
 template <typename Body>
 cbk_status edit(cbk_protonet* net, const char* fn, Body&& body) {
@@ -164,12 +183,7 @@ cbk_status cbk_protonet_render_prototype(cbk_protonet* net, uint32_t id, float* 
   return guarded(fn, [&]() -> cbk_status {
     if (net == nullptr) return null_argument(fn, "net");
     cbk::protonet::Session& s = *net->session;
-    if (!s.net().has_prototypes())
-      return report(net, fn, cbk::Error(Status::unsupported, "a baseline file has no prototypes or decoder"));
-    if (id >= s.net().prototypes())
-      return net_fail(net, Status::out_of_range, fn,
-                      "prototype " + std::to_string(id) + " does not exist (the model has " +
-                          std::to_string(s.net().prototypes()) + ")");
+    if (cbk_status st = check_prototype_id(net, fn, id)) return st;
     if (s.removed(id)) return net_fail(net, Status::wrong_state, fn, "prototype " + std::to_string(id) + " was removed");
     if (cbk_status st = check_capacity(net, fn, image_out, capacity, s.net().image_floats(), nullptr)) return st;
     return report(net, fn, s.decode(s.prototype(id), image_out));
@@ -210,12 +224,8 @@ cbk_status cbk_protonet_prototype(const cbk_protonet* net, uint32_t id, float* l
   return guarded(fn, [&]() -> cbk_status {
     if (net == nullptr) return null_argument(fn, "net");
     const cbk::protonet::Session& s = *net->session;
-    if (!s.net().has_prototypes())
-      return report(net, fn, cbk::Error(Status::unsupported, "a baseline file has no prototypes"));
-    if (id >= s.net().prototypes())
-      return net_fail(net, Status::out_of_range, fn, "prototype " + std::to_string(id) + " does not exist");
-    if (cbk_status st = check_capacity(net, fn, latent_out, capacity, s.net().latent_dim(), nullptr)) return st;
-    std::copy(s.prototype(id), s.prototype(id) + s.net().latent_dim(), latent_out);
+    if (cbk_status st = check_prototype_id(net, fn, id)) return st;
+    if (cbk_status st = copy_row(net, fn, s.prototype(id), s.net().latent_dim(), latent_out, capacity)) return st;
     if (removed_out) *removed_out = s.removed(id) ? 1 : 0;
     return CBK_STATUS_OK;
   });
@@ -226,13 +236,8 @@ cbk_status cbk_protonet_prototype_weights(const cbk_protonet* net, uint32_t id, 
   return guarded(fn, [&]() -> cbk_status {
     if (net == nullptr) return null_argument(fn, "net");
     const cbk::protonet::Session& s = *net->session;
-    if (!s.net().has_prototypes())
-      return report(net, fn, cbk::Error(Status::unsupported, "a baseline file has no prototypes"));
-    if (id >= s.net().prototypes())
-      return net_fail(net, Status::out_of_range, fn, "prototype " + std::to_string(id) + " does not exist");
-    if (cbk_status st = check_capacity(net, fn, out, capacity, s.net().classes(), nullptr)) return st;
-    std::copy(s.class_weights(id), s.class_weights(id) + s.net().classes(), out);
-    return CBK_STATUS_OK;
+    if (cbk_status st = check_prototype_id(net, fn, id)) return st;
+    return copy_row(net, fn, s.class_weights(id), s.net().classes(), out, capacity);
   });
 }
 

@@ -12,6 +12,14 @@ namespace {
 
 using detail::kDotLanes;
 
+// The spec's reduction of the 32 lanes: lane[i] += lane[i + h] for h = 16, 8, 4, 2, 1.
+float halving_tree(float (&lane)[kDotLanes]) noexcept {
+  for (size_t half = kDotLanes / 2; half >= 1; half /= 2) {
+    for (size_t i = 0; i < half; ++i) lane[i] = lane[i] + lane[i + half];
+  }
+  return lane[0];
+}
+
 template <class T>
 float dot_lanes_impl(const float* x, const T* row, size_t dim, Accumulation mode) noexcept {
   float lane[kDotLanes] = {};
@@ -27,10 +35,7 @@ float dot_lanes_impl(const float* x, const T* row, size_t dim, Accumulation mode
       acc = acc + product;
     }
   }
-  for (size_t half = kDotLanes / 2; half >= 1; half /= 2) {
-    for (size_t i = 0; i < half; ++i) lane[i] = lane[i] + lane[i + half];
-  }
-  return lane[0];
+  return halving_tree(lane);
 }
 
 float row_dot(const CodebookView& book, const float* query, size_t code, Accumulation mode) {
@@ -104,10 +109,7 @@ float sq_distance_lanes(const float* x, const float* row, size_t dim, Accumulati
       acc = acc + square;
     }
   }
-  for (size_t half = kDotLanes / 2; half >= 1; half /= 2) {
-    for (size_t i = 0; i < half; ++i) lane[i] = lane[i] + lane[i + half];
-  }
-  return lane[0];
+  return halving_tree(lane);
 }
 
 size_t codebook_distances(const CodebookView& book, const float* query, float* dist_out, size_t k,

@@ -2,8 +2,9 @@
 (tests/parity/protonet/goldens.json: torch float64 logits, nearest prototypes and decoded prototypes
 for a few Fashion-MNIST test images), plus the failure paths.
 
-Run by ctest as: python3 test_protonet_cli.py CBK_COMMAND... -- MODEL.cbk GOLDENS.json TRANSFORMER.cbk
+Run by ctest as: python3 test_protonet_cli.py CBK_COMMAND... -- MODEL.cbk GOLDENS.json TRANSFORMER.cbk BASELINE.cbk
 """
+import gzip
 import json
 import os
 import struct
@@ -14,7 +15,7 @@ import unittest
 import zlib
 
 CBK = []
-MODEL = GOLDENS = TRANSFORMER = ""
+MODEL = GOLDENS = TRANSFORMER = BASELINE = ""
 
 
 def run(*args):
@@ -110,6 +111,24 @@ class ProtonetCli(unittest.TestCase):
                 for x in range(28):
                     self.assertAlmostEqual(rows[y0 + y][x0 + x], 255 - 255 * img[y * 28 + x], delta=1.0)
 
+    def test_test_set_accuracy_equals_the_trainers(self):
+        """The whole Fashion-MNIST test set (Debian's dataset-fashion-mnist; skipped without it):
+        the C++ runtime's accuracy equals the one torch measured (the file's python_test_acc), for
+        the prototype network and for its plain-softmax baseline."""
+        src = "/usr/share/datasets/fashion-mnist"
+        if not os.path.exists(os.path.join(src, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("dataset-fashion-mnist is not installed")
+        paths = []
+        for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+            paths.append(os.path.join(self.tmp.name, name))
+            with gzip.open(os.path.join(src, name + ".gz")) as f, open(paths[-1], "wb") as out:
+                out.write(f.read())
+        for model in (MODEL, BASELINE):
+            meta = json.loads(run("info", model, "--json").stdout)["metadata"]
+            out = json.loads(run("classify", model, paths[0], "--labels", paths[1], "--json").stdout)
+            self.assertEqual(out["images"], 10000)
+            self.assertAlmostEqual(out["accuracy"], float(meta["python_test_acc"]), delta=0.0002)
+
     def test_failures(self):
         r = run("classify", MODEL, os.path.join(self.tmp.name, "missing"))
         self.assertEqual(r.returncode, 1)
@@ -137,5 +156,5 @@ class ProtonetCli(unittest.TestCase):
 if __name__ == "__main__":
     sep = sys.argv.index("--")
     CBK = sys.argv[1:sep]
-    MODEL, GOLDENS, TRANSFORMER = sys.argv[sep + 1:sep + 4]
+    MODEL, GOLDENS, TRANSFORMER, BASELINE = sys.argv[sep + 1:sep + 5]
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -16,6 +16,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "python"))
 from cbkfile.random_model import (byte_bpe_tokenizer, digit_tokenizer, dkvb_model,  # noqa: E402
                                   fixture_model, random_base, random_codebook)
+from cbkfile.protonet import random_protonet  # noqa: E402
 from cbkfile.writer import CbkWriter  # noqa: E402
 
 
@@ -42,6 +43,7 @@ def main(argv):
         dkvb_model(seed=4, decoder="linear", input_dim=3, hidden=(4,), heads=2, pairs=5, key_dim=2, value_dim=3,
                    classes=3).write(os.path.join(out, "tiny_dkvb_linear.cbk"))
         tiny_model("gpt2", "f32", byte_bpe_tokenizer(4), 7).write(os.path.join(out, "tiny_gpt2_bpe.cbk"))
+        random_protonet(seed=5, prototypes=3).write(os.path.join(out, "tiny_protonet.cbk"))
         return
     os.makedirs(argv[0], exist_ok=True)
     for family in ("gpt2", "gpt_neox", "gpt_neo"):

@@ -1,7 +1,7 @@
 // `cbk prototypes MODEL.cbk [--png OUT.png] [--scale N] [--columns N]`: a prototype network's
-// prototypes: the class each one stands for (its most negative class weight: logits are d . W, so a
-// small distance to the prototype costs that class least) and, with --png, every decoded prototype
-// in a grid.
+// prototypes: the class the model gives the rendered prototype, the class of its most negative
+// weight (logits are d . W: being far from the prototype costs that class most) and, with --png,
+// every decoded prototype in a grid.
 #include <cstdio>
 
 #include "tools/cli/api_util.hpp"
@@ -13,8 +13,8 @@ namespace {
 
 constexpr const char* kPrototypesUsage =
     "usage: cbk prototypes MODEL.cbk [--png OUT.png] [--scale N] [--columns N]\n"
-    "  Lists a prototype network's prototypes with the class each one votes for (its most negative\n"
-    "  class weight) and writes the decoded prototypes as a grayscale PNG grid.\n"
+    "  Lists a prototype network's prototypes with the class the model gives each rendered prototype\n"
+    "  and the class of its most negative weight, and writes the decoded prototypes as a PNG grid.\n"
     "  --png OUT.png   write the grid (prototype 0 top left, row by row)\n"
     "  --scale N       pixels per image pixel, 1..16 (default 4)\n"
     "  --columns N     prototypes per grid row (default 5)\n";
@@ -68,9 +68,14 @@ int run_prototypes(const std::vector<std::string>& args) {
       return api_failure("prototypes", st);
     std::uint32_t votes = 0;
     for (std::uint32_t c = 1; c < info.classes; ++c) votes = weights[c] < weights[votes] ? c : votes;
-    const char* name = "";
-    if ((st = cbk_protonet_class_name(model.get(), votes, &name))) return api_failure("prototypes", st);
-    std::printf("prototype %u: %s (class %u, weight %.3f)\n", j, name, votes, static_cast<double>(weights[votes]));
+    std::int32_t seen_as = -1;  // the model's class for the rendered image
+    if ((st = cbk_protonet_classify(net.get(), image.data(), image.size(), &seen_as))) return api_failure("prototypes", st);
+    const char *name = "", *seen_name = "";
+    if ((st = cbk_protonet_class_name(model.get(), votes, &name)) ||
+        (st = cbk_protonet_class_name(model.get(), static_cast<std::uint32_t>(seen_as), &seen_name)))
+      return api_failure("prototypes", st);
+    std::printf("prototype %u: rendered image classified as %s; most negative weight %s (%.3f)\n", j, seen_name, name,
+                static_cast<double>(weights[votes]));
     const std::size_t x0 = gap + (j % cols) * (w * s + gap), y0 = gap + (j / cols) * (h * s + gap);
     for (std::size_t y = 0; y < h * s; ++y)
       for (std::size_t x = 0; x < w * s; ++x) {

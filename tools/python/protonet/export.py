@@ -78,5 +78,8 @@ def goldens(state_path: str, images_u8: np.ndarray, labels: np.ndarray, out_path
         "reconstructions": recon.reshape(len(x), -1).numpy().tolist(),
         "decoded_prototypes": protos.reshape(protos.shape[0], -1).numpy().tolist(),
     }
+    def short(v):  # 9 significant digits: far below the parity tolerances, half the file size
+        return [short(x) for x in v] if isinstance(v, list) else float("%.9g" % v) if isinstance(v, float) else v
+
     with open(out_path, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
+        json.dump({k: short(v) for k, v in out.items()}, f, separators=(",", ":"))
