@@ -66,8 +66,8 @@ async function open(source, name) {
   $('load-text').textContent = '';
   $('pn-facts').textContent = `${f.height}×${f.width}, latent ${f.latentDim}, ${f.prototypes} prototypes, ${f.classes} classes`;
   $('error').hidden = true;
-  fillSelects();
   renderPrototypes();
+  fillSelects();
   update();
   document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
 }
@@ -82,11 +82,14 @@ function votes(id) {
   return best;
 }
 
+// Decoded images of the active prototypes, the class the network gives each image (what the
+// prototype looks like to it, as `cbk prototypes` prints) and the class of its most negative weight.
 function renderPrototypes() {
   const net = state.net;
   state.removed = net.removed();
   state.votes = state.removed.map((_, id) => votes(id));
   state.renders = state.removed.map((gone, id) => (gone ? null : net.renderPrototype(id)));
+  state.seenAs = state.renders.map((img) => (img ? net.classify(img).predicted : -1));
 }
 
 const update = guard(() => {
@@ -128,7 +131,7 @@ function showPrototypes(r) {
     rows.push(h('div', { class: 'proto-row' + (k === 0 ? ' rank1' : k < 3 ? ' near' : ''), dataset: { id: String(id), rank: String(k) } },
       canvas,
       h('div', { class: 'who' },
-        h('div', {}, h('span', { class: 'id' }, `#${id}`), ' ', names[state.votes[id]], k < 3 ? h('span', { class: 'rank' }, `nearest ${k + 1}`) : null),
+        h('div', { title: `most negative weight: ${names[state.votes[id]]}` }, h('span', { class: 'id' }, `#${id}`), ' ', names[state.seenAs[id]], k < 3 ? h('span', { class: 'rank' }, `nearest ${k + 1}`) : null),
         h('div', { class: 'barwrap' }, h('div', { class: 'bar', style: { width: (100 * d / (max || 1)).toFixed(1) + '%' } }))),
       h('span', { class: 'd' }, fmt.num(d, 2)),
       h('button', { class: 'small remove', title: `remove prototype ${id}`, 'aria-label': `remove prototype ${id}`,
@@ -145,7 +148,7 @@ function fillSelects() {
   const names = state.facts.classNames;
   const options = (sel, value, extra = []) => {
     const el = $(sel);
-    el.replaceChildren(...extra, ...ids.map((id) => h('option', { value: String(id) }, `#${id} ${names[votes(id)]}`)));
+    el.replaceChildren(...extra, ...ids.map((id) => h('option', { value: String(id) }, `#${id} ${names[state.seenAs[id]]}`)));
     el.value = ids.includes(value) || value === 'nearest' ? String(value) : el.options[0]?.value ?? '';
   };
   options('make-target', $('make-target').value || 'nearest', [h('option', { value: 'nearest' }, 'the nearest')]);

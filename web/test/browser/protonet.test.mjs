@@ -100,6 +100,16 @@ test('picked test images: the decision, nearest prototypes and distances of nati
   }
 });
 
+test("each prototype's label is the class native cbk prototypes gives its rendered image", async () => {
+  const out = execFileSync(cli, ['prototypes', model], { encoding: 'utf8' });
+  const expected = new Map([...out.matchAll(/^prototype (\d+): rendered image classified as (.+?);/gm)].map((m) => [Number(m[1]), m[2]]));
+  assert.ok(expected.size > 0, out);
+  const labels = await page.evaluate(() => [...document.querySelectorAll('#proto-list .proto-row')].map((r) =>
+    [Number(r.dataset.id), r.querySelector('.who > div').childNodes[2].textContent]));
+  assert.equal(labels.length, expected.size);
+  for (const [id, label] of labels) assert.equal(label, expected.get(id), `prototype ${id}`);
+});
+
 test('a drawing made with the mouse: the decision native cbk classify gives', async () => {
   await afterRun(() => page.click('#clear'));
   const box = await page.locator('#pad').boundingBox();

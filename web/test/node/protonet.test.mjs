@@ -213,6 +213,34 @@ describe('prototype network: misuse is a CbkError', () => {
     tokfsm.dispose();
   });
 
+  test('the baseline file (no prototypes): classifies like native, prototype functions are unsupported', async () => {
+    const path = join(ROOT, 'models/protonet-fashion-baseline.cbk');
+    if (process.env.CBK_PROTONET_MODEL && !existsSync(path)) return;  // a development model without its baseline
+    const m = await cbk.load(bytesOf(path));
+    assert.equal(m.protonet.prototypes, 0);
+    const p = m.createProtonet();
+    const dir = mkdtempSync(join(tmpdir(), 'cbk-protonet-base-'));
+    const header = Buffer.alloc(16);
+    header.set([0, 0, 8, 3]);
+    header.writeUInt32BE(8, 4);
+    header.writeUInt32BE(28, 8);
+    header.writeUInt32BE(28, 12);
+    writeFileSync(join(dir, 'x.idx'), Buffer.concat([header, Buffer.from(images.subarray(0, 8 * 784))]));
+    const r = spawnSync(nativeCli(), ['classify', path, join(dir, 'x.idx'), '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout).rows;
+    for (let i = 0; i < 8; i++) {
+      const got = p.classify(imageAt(images, i));
+      assert.equal(got.predicted, rows[i].class, `baseline image ${i}`);
+      assert.equal(got.distances.length, 0);
+      assert.equal(got.nearest.length, 0);
+    }
+    await expectStatus(assert, () => p.renderPrototype(0), 'unsupported');
+    await expectStatus(assert, () => p.decode(new Float32Array(m.protonet.latentDim)), 'unsupported');
+    p.dispose();
+    m.dispose();
+  });
+
   test('a handle keeps the model bytes alive after the model is disposed', async () => {
     const m = await cbk.load(bytesOf(MODEL));
     const p = m.createProtonet();
