@@ -186,9 +186,25 @@ export interface DkvbFacts {
   usedPairs: number;
 }
 
+/** Facts of a prototype network (cbk_model_protonet_info, cbk_protonet_class_name). */
+export interface ProtonetFacts {
+  /** The image shape: channels x height x width floats, channel-major (Fashion-MNIST: 1 x 28 x 28). */
+  channels: number; height: number; width: number;
+  /** channels * height * width: the floats of an image. */
+  imageSize: number;
+  /** Floats of the encoder's latent z (and of a prototype). */
+  latentDim: number;
+  /** m, the number of prototypes; 0 for a baseline file (a linear head, no decoder). */
+  prototypes: number;
+  classes: number;
+  /** classes names, index = class (e.g. "T-shirt/top"). */
+  classNames: string[];
+}
+
 /** Everything a page shows about a model, as one plain (structured-cloneable) object. The
  *  transformer facts (architecture, codebooks, tokenizer, parameterCounts, generationDefaults) are
- *  null (codebooks empty) for a model of another kind; `dkvb` is set for DKVB models only. */
+ *  null (codebooks empty) for a model of another kind; `dkvb` is set for DKVB models only,
+ *  `protonet` for prototype networks only. */
 export interface ModelFacts {
   kind: ModelKind;
   architecture: Architecture | null;
@@ -203,6 +219,7 @@ export interface ModelFacts {
   /** Names of the file's extra tensors (e.g. "fsm.transitions"). */
   extraTensors: string[];
   dkvb: DkvbFacts | null;
+  protonet: ProtonetFacts | null;
 }
 
 export interface TokenizeOptions {
@@ -245,6 +262,9 @@ export class Model {
   readonly kind: ModelKind;
   /** facts.dkvb: null unless kind is 'dkvb'. */
   readonly dkvb: DkvbFacts | null;
+  /** Prototype-network facts; null for other kinds. */
+  readonly protonet: ProtonetFacts | null;
+  /** null for a model that is not a transformer (as tokenizer). */
   readonly architecture: Architecture | null;
   readonly codebooks: CodebookInfo[];
   readonly tokenizer: TokenizerInfo | null;
@@ -295,6 +315,9 @@ export class Model {
   createClassifier(): Classifier;
   /** Every key, [heads x keys x keyDim] floats (cbk_model_dkvb_key). Errors: wrong_model_kind. */
   dkvbKeys(): Float32Array;
+  /** A prototype-network handle with its own copy of the prototypes and class weights.
+   *  Errors: wrong_model_kind (not a prototype network), out_of_memory. */
+  createProtonet(): Protonet;
   /** Frees the model (the bytes once the last session is disposed too). Idempotent. */
   dispose(): void;
 }
@@ -531,3 +554,76 @@ export class Classifier {
 
 /** Library version string (after the default runtime is created). */
 export function version(): Promise<string>;
+
+// ---- Prototype networks ------------------------------------------------------------------------
+
+/** One classification (Protonet.classify). */
+export interface ProtonetResult {
+  /** argmax of the logits (ties to the lower class) and its name. */
+  predicted: number;
+  className: string;
+  /** m squared distances d_j = ||z - p_j||^2; Infinity for a removed prototype. */
+  distances: Float32Array;
+  /** The active prototypes' ids by ascending distance (ties to the lower id). */
+  nearest: Int32Array;
+  /** logits = d . W (classes floats) and their softmax. */
+  logits: Float32Array;
+  probabilities: Float32Array;
+  /** The encoder's latent z (latentDim floats). */
+  latent: Float32Array;
+}
+
+/** A prototype network's state in this handle (Protonet.prototype). */
+export interface PrototypeState {
+  /** The prototype's latent (latentDim floats) and its row of W (classes floats). */
+  latent: Float32Array;
+  weights: Float32Array;
+  /** Removed prototypes keep their values (readable) but leave the distances' ranking and logits. */
+  removed: boolean;
+}
+
+/** A prototype network (cbk_protonet_*; Li, Liu, Chen & Rudin 2018): an encoder maps an image to z,
+ *  the distances to m prototypes decide the class through W, a decoder renders any latent. Images
+ *  are Float32Array (or number arrays) of facts.imageSize values in [0, 1], channel-major; latents
+ *  latentDim values. Edits change this handle's copy only (never the model or another handle).
+ *  Common errors: invalid_argument (a wrong length or type, an id that is not an integer),
+ *  non_finite_value (NaN or infinity), out_of_range (an id >= m), wrong_state (disposed),
+ *  unsupported (the prototype functions on a baseline file, m = 0). */
+export class Protonet {
+  readonly model: Model;
+  readonly facts: ProtonetFacts;
+  readonly disposed: boolean;
+  /** The handle's last error message ('' when none). */
+  readonly lastError: string;
+
+  /** Runs the network on one image. */
+  classify(image: ArrayLike<number>): ProtonetResult;
+
+  /** The decoder applied to prototype id (its current value here). Errors: wrong_state (removed). */
+  renderPrototype(id: number): Float32Array;
+  /** The decoder applied to any latent. */
+  decode(latent: ArrayLike<number>): Float32Array;
+  /** The decoder applied to the image's latent. */
+  reconstruct(image: ArrayLike<number>): Float32Array;
+
+  /** Prototype id as this handle has it. */
+  prototype(id: number): PrototypeState;
+  /** removed flags of every prototype (m booleans). */
+  removed(): boolean[];
+
+  /** Prototype id becomes `latent` (a removed one is active again). */
+  setPrototype(id: number, latent: ArrayLike<number>): void;
+  /** "Make this drawing a prototype": prototype id becomes the image's latent (and active). */
+  setPrototypeFromImage(id: number, image: ArrayLike<number>): void;
+  /** Prototype target becomes (1 - t) p_a + t p_b; t outside [0, 1] extrapolates.
+   *  Errors: wrong_state (a or b removed). */
+  interpolate(target: number, a: number, b: number, t: number): void;
+  /** Replaces prototype id's row of W (classes floats). */
+  setClassWeights(id: number, weights: ArrayLike<number>): void;
+  /** Takes prototype id out of the ranking and the logits. Errors: wrong_state (the last active one). */
+  removePrototype(id: number): void;
+  /** The model's prototypes and weights again, none removed. */
+  reset(): void;
+  /** Frees the handle (and the model's bytes when it was the last user). Idempotent. */
+  dispose(): void;
+}

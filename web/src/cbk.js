@@ -13,11 +13,12 @@
 import { Classifier } from './dkvb.js';
 import { CbkError } from './errors.js';
 import { loadModel, Model } from './model.js';
+import { Protonet } from './protonet.js';
 import { instantiate } from './runtime.js';
 import { Session } from './session.js';
 import { NO_SLOT, SITES } from './values.js';
 
-export { CbkError, Classifier, Model, Session, NO_SLOT, SITES };
+export { CbkError, Classifier, Model, Protonet, Session, NO_SLOT, SITES };
 
 class PublicRuntime {
   constructor(rt) {

@@ -58,6 +58,9 @@ export const STRUCTS = {
     ['struct_size', 'usize'], ['input_dim', 'u32'], ['embed_dim', 'u32'], ['encoder_layers', 'u32'],
     ['heads', 'u32'], ['pairs', 'u32'], ['key_dim', 'u32'], ['value_dim', 'u32'], ['classes', 'u32'],
     ['decoder', 'i32'], ['has_projection', 'i32'], ['has_used_pairs', 'i32'], ['used_pairs', 'u64']]),
+  protonet_info: struct([
+    ['struct_size', 'usize'], ['image_channels', 'u32'], ['image_height', 'u32'], ['image_width', 'u32'],
+    ['latent_dim', 'u32'], ['prototypes', 'u32'], ['classes', 'u32']]),
 };
 
 export const STRUCT_ORDER = Object.keys(STRUCTS);

@@ -5,6 +5,7 @@
 import { codeLogits, codeVector, promotedTokens } from './code-effects.js';
 import { Classifier, dkvbKeys, readDkvbFacts } from './dkvb.js';
 import { checkInt, describe, fail } from './errors.js';
+import { Protonet, readProtonetFacts } from './protonet.js';
 import { Session } from './session.js';
 import { readIntoHeap } from './source.js';
 import { SITES, siteValue, decodeTensor, tensorToFloat32, toIds } from './values.js';
@@ -61,6 +62,7 @@ export class Model {
   get disposed() { return this._h === 0; }
   get kind() { return this.facts.kind; }
   get dkvb() { return this.facts.dkvb; }
+  get protonet() { return this.facts.protonet; }
   get architecture() { return this.facts.architecture; }
   get codebooks() { return this.facts.codebooks; }
   get tokenizer() { return this.facts.tokenizer; }
@@ -216,6 +218,11 @@ export class Model {
     return dkvbKeys(this);
   }
 
+  // ---- prototype networks (protonet.js) ----
+  createProtonet() {
+    return new Protonet(this._rt, this, this._bytes);
+  }
+
   dispose() {
     if (this._h === 0) return;
     this._rt.M._cbk_model_free(this._h);
@@ -264,7 +271,8 @@ function readFacts(rt, h) {
   const common = readCommonFacts(rt, h, read);
   if (kind !== 'transformer') {
     return { kind, architecture: null, codebooks: [], tokenizer: null, parameterCounts: null, generationDefaults: null,
-      annotationCount: 0, ...common, dkvb: kind === 'dkvb' ? readDkvbFacts(rt, h) : null };
+      annotationCount: 0, ...common, dkvb: kind === 'dkvb' ? readDkvbFacts(rt, h) : null,
+      protonet: kind === 'protonet' ? readProtonetFacts(rt, h) : null };
   }
   const a = read('architecture', (p) => M._cbk_model_architecture(h, p));
   const architecture = {
@@ -309,7 +317,7 @@ function readFacts(rt, h) {
   };
   return {
     kind, architecture, codebooks, tokenizer, parameterCounts, generationDefaults,
-    annotationCount: M._cbk_model_annotation_count(h) >>> 0, ...common, dkvb: null,
+    annotationCount: M._cbk_model_annotation_count(h) >>> 0, ...common, dkvb: null, protonet: null,
   };
 }
 

@@ -148,6 +148,7 @@ EMSCRIPTEN_KEEPALIVE size_t cbk_web_sizeof(int which) {
     case 9: return sizeof(cbk_target);
     case 10: return sizeof(cbk_positions);
     case 11: return sizeof(cbk_dkvb_info);
+    case 12: return sizeof(cbk_protonet_info);
     default: return 0;
   }
 }
