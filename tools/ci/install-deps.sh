@@ -20,6 +20,7 @@ TEST_PACKAGES=(
   g++-aarch64-linux-gnu qemu-user     # ARM64 cross build, run under emulation
   emscripten                     # WASM build, tests run under Node
   chromium                       # the browser stage: the demo page, driven by npm playwright-core
+  dataset-fashion-mnist          # prototype-network and DKVB tests on the full Fashion-MNIST test set
 )
 
 want=("${BUILD_PACKAGES[@]}")
