@@ -12,3 +12,13 @@ export function launchChromium() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+// A new page of `browser` whose console errors and uncaught exceptions are appended to `problems`
+// (the tests assert it stays empty); `tag` names the page in those messages.
+export async function watchedPage(browser, problems, options = {}, tag = '') {
+  const page = await browser.newPage(options);
+  const where = tag ? ` (${tag})` : '';
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console${where}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`uncaught${where}: ${e.message}`));
+  return page;
+}

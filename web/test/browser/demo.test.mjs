@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH as chromiumPath, launchChromium } from './chromium.mjs';
+import { CHROMIUM_PATH as chromiumPath, launchChromium, watchedPage } from './chromium.mjs';
 import { startServer } from '../../serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,9 +43,7 @@ before(async () => {
     assert.ok(existsSync(path), `${what} not found at ${path}`);
   ({ server, url: base } = await startServer({ root, port: 0 }));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page = await watchedPage(browser, problems, { viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   // Every text the load status shows, as it changes (the progress readout).
   await page.addInitScript(() => {
     window.__loadTexts = [];
@@ -183,9 +181,7 @@ test('forcing a code from a cell onward matches native --force and shows in ever
   await page.screenshot({ path: join(buildDir, 'screenshots/demo.png'), fullPage: true, timeout: 90000 });
 
   // The link reproduces the run: a fresh tab on the same URL shows the same steered tokens.
-  const p2 = await browser.newPage();
-  p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console (link): ${m.text()}`); });
-  p2.on('pageerror', (e) => problems.push(`uncaught (link): ${e.message}`));
+  const p2 = await watchedPage(browser, problems, {}, 'link');
   await p2.goto(page.url());
   await p2.waitForFunction(() => Number(document.body.dataset.runs || 0) >= 1, null, { timeout: 30000 });
   assert.deepEqual(await p2.$$eval('#grid tbody tr', (rows) => rows.map((r) => Number(r.dataset.token))), native('--force', edited).tokens);
@@ -307,9 +303,7 @@ test('a corrupt file shows the library status and the page keeps generating', as
 });
 
 test('?model=URL with a foreign file shows its status; a model dropped on the page then opens and generates', async () => {
-  const p2 = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console (page 2): ${m.text()}`); });
-  p2.on('pageerror', (e) => problems.push(`uncaught (page 2): ${e.message}`));
+  const p2 = await watchedPage(browser, problems, { viewport: { width: 1200, height: 900 } }, 'page 2');
   await p2.goto(`${base}?model=/web/demo/style.css#prompt=${PROMPT.join(',')}&ids=1&n=${N}&temp=0&seed=0`);
   await p2.waitForSelector('#error:not([hidden])', { timeout: 15000 });
   const msg = await p2.textContent('#error');

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH as chromiumPath, launchChromium } from './chromium.mjs';
+import { CHROMIUM_PATH as chromiumPath, launchChromium, watchedPage } from './chromium.mjs';
 import { startServer } from '../../serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,9 +35,7 @@ before(async () => {
     assert.ok(existsSync(path), `${what} not found at ${path}`);
   ({ server, url: base } = await startServer({ root, port: 0 }));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page = await watchedPage(browser, problems, { viewport: { width: 1440, height: 1000 } });
   await page.goto(base + 'dkvb/?speed=1000');
   await page.waitForFunction(() => document.body.dataset.loaded === '1', null, { timeout: 30000 });
 });

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH as chromiumPath, launchChromium } from './chromium.mjs';
+import { CHROMIUM_PATH as chromiumPath, launchChromium, watchedPage } from './chromium.mjs';
 import { startServer } from '../../serve.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -75,9 +75,7 @@ before(async () => {
     assert.ok(existsSync(path), `${what} not found at ${path}`);
   ({ server, url: base } = await startServer({ root, port: 0 }));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page = await watchedPage(browser, problems, { viewport: { width: 1440, height: 1000 } });
   await page.goto(`${base}protonet/?model=${encodeURIComponent('/' + relative(root, model))}`);
   await page.waitForFunction(() => document.body.dataset.loaded === '1' && Number(document.body.dataset.runs) >= 1,
     null, { timeout: 30000 });
