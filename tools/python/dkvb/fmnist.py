@@ -73,9 +73,10 @@ def main():
     ap.add_argument("--kmeans-batches", type=int, default=120)
     ap.add_argument("--epochs", type=int, default=3, help="epochs over each task")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -101,7 +102,7 @@ def main():
 
     # 3. The class-incremental stream: DKVB values only vs linear and MLP heads on the frozen encoder.
     t = time.time()
-    dkvb = DKVB(keys, 10, encoder, projection)
+    dkvb = DKVB(keys, 10, encoder, projection, gemm_search=True)
     with torch.no_grad():
         z_train, z_test = probe.embed(torch.as_tensor(tx)), probe.embed(torch.as_tensor(vx))
     tasks = [(np.nonzero(np.isin(ty, task))[0]) for task in TASKS]
