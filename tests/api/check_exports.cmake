@@ -1,5 +1,6 @@
 # ctest script: the dynamic symbols LIBRARY defines must be exactly the CBK_API functions HEADER
-# declares (nothing from the C++ runtime, nothing missing). Args: NM, LIBRARY, HEADER.
+# declares (nothing from the C++ runtime, nothing missing). Args: NM, LIBRARY, HEADER (cbk.h; the
+# family headers it includes, cbk_*.h beside it, are read too).
 execute_process(COMMAND ${NM} -D --defined-only ${LIBRARY} OUTPUT_VARIABLE _nm RESULT_VARIABLE _rc)
 if(NOT _rc EQUAL 0)
   message(FATAL_ERROR "${NM} failed on ${LIBRARY}")
@@ -13,6 +14,12 @@ foreach(_line IN LISTS _lines)
 endforeach()
 
 file(READ ${HEADER} _header)
+get_filename_component(_include_dir ${HEADER} DIRECTORY)
+file(GLOB _family_headers ${_include_dir}/cbk_*.h)
+foreach(_h IN LISTS _family_headers)
+  file(READ ${_h} _more)
+  string(APPEND _header "${_more}")
+endforeach()
 string(REGEX MATCHALL "CBK_API[^;(]*[ *]cbk_[a-z0-9_]+\\(" _decls "${_header}")
 set(_declared "")
 foreach(_decl IN LISTS _decls)
