@@ -3,6 +3,7 @@
 // steer — force a head's key, mask pairs, set value rows). One classifier's steering never changes
 // the model or another classifier.
 import { checkInt, describe, fail } from './errors.js';
+import { toFloats } from './values.js';
 
 const DECODERS = ['voting', 'linear'];
 
@@ -38,25 +39,6 @@ export function dkvbKeys(model) {
       }
     }
   });
-  return out;
-}
-
-// A float vector argument as a Float32Array of `n` entries (or of whole rows of `width`).
-function toFloats(values, name, { n, width } = {}) {
-  let out = values;
-  if (!(values instanceof Float32Array)) {
-    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-      fail('invalid_argument', `${name} must be an array of numbers, got ${describe(values)}`);
-    }
-    out = Float32Array.from(values, (v, i) => {
-      if (typeof v !== 'number') fail('invalid_argument', `${name}[${i}] must be a number, got ${describe(v)}`);
-      return v;
-    });
-  }
-  if (n !== undefined && out.length !== n) fail('invalid_argument', `${name} must hold ${n} numbers, got ${out.length}`);
-  if (width !== undefined && out.length % width !== 0) {
-    fail('invalid_argument', `${name} must hold whole rows of ${width} numbers, got ${out.length}`);
-  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // probabilities, the latent), render through the decoder, and edit the handle's own copy of the
 // prototypes and class weights. Edits never change the model or another handle.
 import { checkInt, describe, fail } from './errors.js';
+import { toFloats } from './values.js';
 
 // Model.facts.protonet, read once at load (cbk_model_protonet_info, cbk_protonet_class_name).
 export function readProtonetFacts(rt, h) {
@@ -19,22 +20,6 @@ export function readProtonetFacts(rt, h) {
     imageSize: d.image_channels * d.image_height * d.image_width, latentDim: d.latent_dim,
     prototypes: d.prototypes, classes: d.classes, classNames,
   };
-}
-
-// A float argument as a Float32Array of exactly n numbers (finiteness is the library's check).
-function toFloats(values, name, n) {
-  let out = values;
-  if (!(values instanceof Float32Array)) {
-    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-      fail('invalid_argument', `${name} must be a Float32Array or an array of numbers, got ${describe(values)}`);
-    }
-    out = Float32Array.from(values, (v, i) => {
-      if (typeof v !== 'number') fail('invalid_argument', `${name}[${i}] must be a number, got ${describe(v)}`);
-      return v;
-    });
-  }
-  if (out.length !== n) fail('invalid_argument', `${name} must hold ${n} numbers, got ${out.length}`);
-  return out;
 }
 
 const U32_MAX = 0xffffffff;
@@ -67,7 +52,7 @@ export class Protonet {
     const M = rt.M;
     const h = this.handle();
     const { imageSize, prototypes: m, classes, latentDim, classNames } = this.facts;
-    const x = toFloats(image, 'image', imageSize);
+    const x = toFloats(image, 'image', { n: imageSize });
     const floats = imageSize + 2 * m + 2 * classes + latentDim + 1;
     return rt.withBuffer(4 * floats, (p) => {
       const dist = p + 4 * imageSize;
@@ -174,7 +159,7 @@ export class Protonet {
   _withInput(values, name, n, fn) {
     const rt = this._rt;
     const h = this.handle();
-    const x = toFloats(values, name, n);
+    const x = toFloats(values, name, { n });
     return rt.withBuffer(4 * Math.max(1, n), (p) => {
       rt.F32.set(x, p >>> 2);
       return fn(h, p, n);

@@ -79,3 +79,23 @@ export function toIds(values, name) {
   for (let i = 0; i < values.length; i++) out[i] = checkInt(`${name}[${i}]`, values[i], -2147483648, 2147483647);
   return out;
 }
+
+// A Float32Array (used as it is) or an array of numbers (copied), checked: `n` numbers exactly, or
+// whole rows of `width`, when given.
+export function toFloats(values, name, { n, width } = {}) {
+  let out = values;
+  if (!(values instanceof Float32Array)) {
+    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+      fail('invalid_argument', `${name} must be a Float32Array or an array of numbers, got ${describe(values)}`);
+    }
+    out = Float32Array.from(values, (v, i) => {
+      if (typeof v !== 'number') fail('invalid_argument', `${name}[${i}] must be a number, got ${describe(v)}`);
+      return v;
+    });
+  }
+  if (n !== undefined && out.length !== n) fail('invalid_argument', `${name} must hold ${n} numbers, got ${out.length}`);
+  if (width !== undefined && out.length % width !== 0) {
+    fail('invalid_argument', `${name} must hold whole rows of ${width} numbers, got ${out.length}`);
+  }
+  return out;
+}
