@@ -1,6 +1,7 @@
 """convert(): a codebook-features checkpoint directory -> a .cbk file."""
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -89,6 +90,30 @@ def _training_summary(checkpoint: str) -> Dict[str, str]:
     return out
 
 
+def _topics(checkpoint: str) -> Dict[str, str]:
+    """topics.json (optional, written by the story trainer's topic search): {"topics": {NAME: {"regex": RE}}}
+    -> metadata "topic.NAME.regex" = RE, the pattern `cbk steer-eval` and the demo use to decide whether a
+    text mentions topic NAME (matched case-insensitively). The topic's codes are the annotations labelled
+    "topic: NAME"."""
+    path = os.path.join(checkpoint, "topics.json")
+    if not os.path.exists(path):
+        return {}
+    topics = _read_config(path, "topics").get("topics")
+    if not isinstance(topics, dict):
+        raise ConversionError("%s: \"topics\" must be an object of NAME: {\"regex\": ...}" % path)
+    out = {}
+    for name, t in topics.items():
+        regex = t.get("regex") if isinstance(t, dict) else None
+        if not isinstance(regex, str) or not regex or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+            raise ConversionError("%s: topic %r needs a lower-case name and a non-empty \"regex\"" % (path, name))
+        try:
+            re.compile(regex)
+        except re.error as e:
+            raise ConversionError("%s: topic %s: bad regex %r (%s)" % (path, name, regex, e))
+        out["topic.%s.regex" % name] = regex
+    return out
+
+
 def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, sites) -> Dict:
     extra = {"base_model_type": base_cfg.get("model_type"), "weights_file": weights_file,
              "codebook_dtype": opts.codebook_dtype}
@@ -102,6 +127,7 @@ def _metadata(opts: Options, cb_cfg: Dict, base_cfg: Dict, weights_file: str, si
     if base_cfg.get("_name_or_path"):
         extra["base_model"] = base_cfg["_name_or_path"]
     extra.update(_training_summary(opts.checkpoint))
+    extra.update(_topics(opts.checkpoint))
     at = sorted({s.site for s in sites}, key=[s.site for s in sites].index)
     name = opts.name or os.path.basename(os.path.normpath(opts.checkpoint))
     return {"name": name,
