@@ -345,6 +345,18 @@ class ArchitectureAndTokenizer(unittest.TestCase):
             with self.assertRaisesRegex(ConversionError, msg):
                 run_convert(ckpt)
 
+    def test_topics_become_metadata(self):
+        ckpt = build("gpt_neox")
+        (ckpt / "topics.json").write_text(json.dumps({"topics": {"dragon": {"regex": r"\bdragons?\b"},
+                                                                 "fire-truck": {"regex": "fire ?trucks?"}}}))
+        extra = read_cbk(run_convert(ckpt))["metadata"]["extra"]
+        self.assertEqual((extra["topic.dragon.regex"], extra["topic.fire-truck.regex"]), (r"\bdragons?\b", "fire ?trucks?"))
+        for bad, msg in (({"topics": [1]}, "must be an object"), ({"topics": {"Dragon": {"regex": "x"}}}, "lower-case name"),
+                         ({"topics": {"dragon": {"regex": ""}}}, "non-empty"), ({"topics": {"dragon": {"regex": "(a"}}}, "bad regex")):
+            (ckpt / "topics.json").write_text(json.dumps(bad))
+            with self.assertRaisesRegex(ConversionError, msg):
+                run_convert(ckpt)
+
     def test_byte_bpe_from_both_file_formats(self):
         vocab, merges = byte_bpe_vocab()
         for family in ("gpt_neox", "gpt2"):  # tokenizer.json / vocab.json + merges.txt
