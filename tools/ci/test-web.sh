@@ -2,7 +2,8 @@
 # The browser stage: builds the web module (web/: cbk.wasm + cbk.mjs, Emscripten) and runs its
 # tests under Node (node --test web/test/node/) and the demo page in headless Chromium
 # (web/test/browser/), with the native CLI as the oracle for exactness.
-# Needs: emscripten (Debian 3.1.6), node >= 20, python3 with numpy (test fixtures).
+# Needs: emscripten (Debian 3.1.6), node >= 20, python3 with numpy and torch (test fixtures; the
+# story-model fixture of web/test/browser/stories.test.mjs is trained, ~10 s on one thread).
 # Usage: tools/ci/test-web.sh   (CBK_NATIVE_CLI=path/to/cbk to reuse a native build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -11,11 +11,15 @@ import { FsmView, BOS } from './fsm-view.js';
 import { runSearch } from './search-panel.js';
 import { traceCsv, traceJson, download } from './export.js';
 import { cliFlag, coversPosition, parseSpec } from './steer-spec.js';
-import { readHash, writeHash } from './url-state.js';
+import { BUNDLED, readHash, readModel, writeHash, writeModel } from './url-state.js';
+import { activeTopic, findTopics, topicForces } from './topics.js';
+import { renderMentions, renderTopicRow } from './topic-panel.js';
 
 const state = {
   engine: null,
   modelName: '',
+  source: null,         // what is open: {bundled: NAME} | {url} | {file: name}
+  topics: [],           // findTopics() of the open model
   columns: [],          // [{book, group, layer, site}] in traceAll() order
   labels: new Map(),    // "col:code" -> label
   interventions: [],
@@ -49,13 +53,16 @@ function showError(e, context = '') {
   const detail = e?.detail || e?.message || String(e);
   box.replaceChildren(context ? context + ': ' : '', h('span', { class: 'status' }, status), ' — ' + detail,
     ' ', h('button', { class: 'small', onclick: () => (box.hidden = true) }, 'dismiss'));
+  delete box.dataset.missing;
   box.hidden = false;
 }
 const clearError = () => ($('error').hidden = true);
 
 // ---- loading ------------------------------------------------------------------------------------
 
-async function loadModel(source, name) {
+// origin says where `source` comes from ({bundled: NAME} | {url} | {file: name}): the chooser and the
+// query follow it once the model is open, and go back to the open model's when it cannot be opened.
+async function loadModel(source, name, origin) {
   const bar = $('load-progress'), text = $('load-text');
   bar.hidden = false;
   bar.removeAttribute('value');
@@ -72,7 +79,13 @@ async function loadModel(source, name) {
     bar.hidden = true;
     text.textContent = state.engine ? '' : 'no model loaded';
     $('generate').disabled = !state.engine;
-    showError(e, `Cannot open ${name}`);
+    if (state.source) showSource(state.source);
+    const bundled = origin.bundled && BUNDLED[origin.bundled];
+    if (bundled && e?.status === 'io_error' && /HTTP 404/.test(e.detail || e.message || '')) {
+      showError({ status: 'not_found', message: `${bundled.path} is not on this server. ${bundled.missing || ''}` +
+        `Choose another model above or open a .cbk file.` }, `The ${bundled.label} model is not available`);
+      $('error').dataset.missing = origin.bundled;
+    } else showError(e, `Cannot open ${name}`);
     return false;
   }
   clearError();
@@ -80,6 +93,9 @@ async function loadModel(source, name) {
   if (state.engine) await state.engine.dispose();
   state.engine = engine;
   state.modelName = name;
+  state.source = origin;
+  showSource(origin);
+  writeModel(origin.bundled ?? origin.url ?? null);
   bar.hidden = true;
   text.textContent = `loaded in ${((performance.now() - t0) / 1000).toFixed(2)} s`;
   $('model-name').textContent = engine.facts.metadata.name || name;
@@ -94,6 +110,7 @@ async function setupModel(engine) {
   const colOf = new Map(state.columns.map((c, i) => [`${c.book}:${c.group}`, i]));
   for (const a of await engine.model.annotations())
     if (a.label) state.labels.set(`${colOf.get(`${a.codebook}:${a.group}`)}:${a.code}`, a.label);
+  state.topics = findTopics(await engine.model.annotations(), f.metadata, f.codebooks);
   grid.columns = state.columns;
   grid.rows = [];
   grid.selected = null;
@@ -129,7 +146,7 @@ async function setupModel(engine) {
     $('prompt').value = f.tokenizer.hasTokenizer ? '00' + String(s2).padStart(2, '0') : `${BOS},0,0,${Math.floor(s2 / 10)},${s2 % 10}`;
   } else {
     setPromptKind(f.tokenizer.hasTokenizer ? 'text' : 'ids');
-    $('prompt').value = f.tokenizer.hasTokenizer ? 'Once upon a time' : String(Math.max(0, f.tokenizer.bos));
+    $('prompt').value = f.tokenizer.hasTokenizer ? BUNDLED[state.source.bundled]?.prompt ?? 'Once upon a time,' : String(Math.max(0, f.tokenizer.bos));
   }
   const d = f.generationDefaults;
   const sm = fromHash?.sampling || {};
@@ -274,6 +291,7 @@ async function runGeneration() {
     $('speed').textContent = `${run.tokens.length - run.nPrompt} tokens · ${run.tokensPerSecond.toFixed(1)} tokens/s in the worker` +
       (run.stop !== 'length' ? ` · stopped: ${run.stop}` : '');
     renderContinuations(run, baseline);
+    await showMentions(run, baseline);
     await renderDistributions(run, baseline, changed);
     if (engine.fsm) fsmView.render({ engine, run, seed: sm.seed });
     $('export-json').disabled = $('export-csv').disabled = false;
@@ -314,6 +332,18 @@ function renderContinuations(run, baseline) {
   $('continuations').replaceChildren(...(baseline
     ? [col('unsteered', baseline, 'unsteered'), col('steered', run, 'steered', baseline)]
     : [col('continuation', run, '')]));
+}
+
+// Whether each continuation mentions the steered topic (every topic when none is steered).
+async function showMentions(run, baseline) {
+  if (!state.topics.length) return renderMentions($('mentions'), [], []);
+  const text = (r) => state.engine.model.detokenize(r.tokens.slice(r.nPrompt));
+  const active = activeTopic(state.topics, state.interventions, kOf);
+  const texts = baseline
+    ? [{ title: 'unsteered', text: await text(baseline), cls: 'unsteered' },
+      { title: active ? `steered to ${active}` : 'steered', text: await text(run), cls: 'steered' }]
+    : [{ title: 'continuation', text: await text(run), cls: 'plain' }];
+  renderMentions($('mentions'), texts, active ? state.topics.filter((t) => t.name === active) : state.topics);
 }
 
 // The next-token distribution where steering first changes a code (else where it first acts; at
@@ -357,7 +387,13 @@ function inspect(sel, scroll = true) {
   if (scroll && matchMedia('(max-width: 960px)').matches) $('inspector-panel').scrollIntoView({ block: 'start' });
 }
 
+const kOf = (book) => state.engine.facts.codebooks[book].k;
+
 function renderSteeringPanel() {
+  renderTopicRow($('topic-row'), state.topics, activeTopic(state.topics, state.interventions, kOf), {
+    onSteer: (topic) => setInterventions(topicForces(topic, kOf)),
+    onClear: () => setInterventions([]),
+  });
   $('steer-count').textContent = state.interventions.length;
   $('steer-cli').textContent = state.interventions.map(cliFlag).join(' ');
   renderSteering($('steering-list'), state.interventions, {
@@ -377,8 +413,23 @@ function setInterventions(list) {
 // ---- wiring -------------------------------------------------------------------------------------
 
 function openFile(file) {
-  if (file) loadModel(file, file.name);
+  if (file) loadModel(file, file.name, { file: file.name });
 }
+
+// The chooser shows the open model: a bundled one by name, anything else as "other file".
+function showSource(origin) {
+  const other = $('model-other');
+  other.hidden = !!origin.bundled;
+  other.textContent = origin.file ?? (origin.url ? origin.url.split('/').pop() || origin.url : 'other file');
+  $('model-choice').value = origin.bundled ?? '';
+}
+
+function openBundled(key) {
+  const url = new URL('../../' + BUNDLED[key].path, location.href).href;
+  return loadModel(url, BUNDLED[key].path.split('/').pop(), { bundled: key });
+}
+
+$('model-choice').addEventListener('change', (e) => { if (e.target.value) openBundled(e.target.value); });
 
 $('file-input').addEventListener('change', (e) => { openFile(e.target.files[0]); e.target.value = ''; });
 let dragDepth = 0;
@@ -449,6 +500,7 @@ addEventListener('hashchange', () => {
 });
 
 Engine.version().then((v) => ($('version').textContent = v), (e) => showError(e, 'Starting the library'));
-const params = new URLSearchParams(location.search);
-const modelUrl = params.get('model') || new URL('../../models/tokfsm.cbk', location.href).href;
-loadModel(new URL(modelUrl, location.href).href, modelUrl.split('/').pop() || modelUrl);
+const first = readModel();
+if (first.bundled) openBundled(first.bundled);
+else loadModel(new URL(first.url, location.href).href, first.url.split('/').pop() || first.url, { url: first.url });
+showSource(first);

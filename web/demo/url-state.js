@@ -40,3 +40,35 @@ export function readHash(hash = location.hash) {
     }
   return out;
 }
+
+// The models bundled with the page, by the name `?model=NAME` uses; paths from the repository root
+// (the demo is served at web/demo/). `prompt` is the text a fresh load starts with; `missing` is said
+// when the server does not have the file.
+export const BUNDLED = {
+  tokfsm: { label: 'TokFSM', path: 'models/tokfsm.cbk' },
+  stories: {
+    label: 'Stories', path: 'models/stories.cbk', prompt: 'Once upon a time,',
+    missing: 'The story model (issue 14) is still being trained and is not bundled yet. ',
+  },
+};
+export const DEFAULT_MODEL = 'tokfsm';
+
+// The model the query names: {bundled: NAME} for `?model=NAME` of BUNDLED (and no ?model at all),
+// else {url} (any other `?model=URL`, resolved against the page).
+export function readModel(search = location.search) {
+  const value = new URLSearchParams(search).get('model');
+  if (!value) return { bundled: DEFAULT_MODEL };
+  if (Object.hasOwn(BUNDLED, value)) return { bundled: value };
+  return { url: value };
+}
+
+// Records the open model in the query (the hash, the run's settings, stays): a bundled NAME, a URL,
+// or null for a local file (a link cannot carry it, so the query loses ?model).
+export function writeModel(value) {
+  const q = new URLSearchParams(location.search);
+  if (value) q.set('model', value);
+  else q.delete('model');
+  const search = q.toString() ? '?' + q.toString() : '';
+  const url = location.pathname + search + location.hash;
+  if (url !== location.pathname + location.search + location.hash) history.replaceState(null, '', url);
+}

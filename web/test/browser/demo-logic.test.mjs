@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { searchCodes } from '../../demo/code-search.js';
 import { formatSpec, parseSpec, parsePositions } from '../../demo/steer-spec.js';
+import { activeTopic, findTopics, mentions, topicForces } from '../../demo/topics.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = resolve(root, process.env.CBK_NATIVE_CLI || 'build/tools/cbk');
@@ -62,4 +63,32 @@ test('interventions round-trip through the flag syntax and the native CLI accept
   for (const [kind, bad] of [['force', 'x:mlp:0:1'], ['force', '1:nope:0:1'], ['force', '1:mlp:0:1@5-3'], ['force', '1:mlp:0'],
     ['force', '1:mlp:0:1*'], ['disable', '1:mlp:0:a'], ['disable', '1:mlp:0:1/none'], ['bypass', '1']])
     assert.throws(() => parseSpec(kind, bad), Error, `${kind} ${bad}`);
+});
+
+test('topics: found from labels and regexes, forced per head in slots -1, -2, ... up to k, mentions marked', () => {
+  const codebooks = [{ index: 0, layer: 0, site: 'attn_preproj', k: 2 }, { index: 1, layer: 1, site: 'mlp', k: 1 }];
+  const notes = [
+    { codebook: 0, group: 3, code: 7, label: 'topic: sea' }, { codebook: 1, group: 0, code: 2, label: 'topic: sea' },
+    { codebook: 0, group: 3, code: 8, label: 'topic: sea' }, { codebook: 0, group: 3, code: 9, label: 'topic: sea' },
+    { codebook: 1, group: 0, code: 4, label: 'topic: sea' }, { codebook: 0, group: 1, code: 1, label: 'topic: sky' },
+    { codebook: 0, group: 1, code: 2, label: 'topic: nope' }, { codebook: 0, group: 1, code: 3, label: 'topic: bad' },
+    { codebook: 0, group: 1, code: 4, label: 'Topic: sky' }, { codebook: 0, group: 1, code: 5, label: 'sky' },
+  ];
+  const metadata = { 'topic.sky.regex': '\\bsky\\b', 'topic.sea.regex': 'seas?', 'topic.bad.regex': '(', 'topic.moon.regex': 'moon' };
+  const topics = findTopics(notes, metadata, codebooks);
+  assert.deepEqual(topics.map((t) => [t.name, t.regex, t.codes.map((c) => `${c.codebook}/${c.group}/${c.code}`)]), [
+    ['sea', 'seas?', ['0/3/7', '1/0/2', '0/3/8', '0/3/9', '1/0/4']],
+    ['sky', '\\bsky\\b', ['0/1/1']],
+  ], 'exact labels with a compiling regex only, codes in file order');
+  const kOf = (i) => codebooks[i].k;
+  const forces = topicForces(topics[0], kOf);
+  // Hand-derived: head 3 of codebook 0 takes 7 and 8 (k = 2, 9 left out); codebook 1 takes 2 (k = 1).
+  assert.deepEqual(forces.map(formatSpec), ['0:attn_preproj:3:7', '1:mlp:0:2', '0:attn_preproj:3:8/-2']);
+  assert.ok(forces.every((f) => f.kind === 'force' && f.positions === 'all' && f.strength === 1));
+  assert.equal(activeTopic(topics, forces, kOf), 'sea');
+  assert.equal(activeTopic(topics, forces.slice(1), kOf), null, 'an edited list is no topic');
+  assert.equal(activeTopic(topics, [], kOf), null);
+  assert.deepEqual(mentions('The Sky, the SEA and two seas. Skyline.', '\\bsky\\b'), [[4, 7]]);
+  assert.deepEqual(mentions('The Sky, the SEA and two seas.', 'seas?'), [[13, 16], [25, 29]]);
+  assert.deepEqual(mentions('abc', 'x*'), [], 'empty matches are not mentions');
 });

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH as chromiumPath, launchChromium, watchedPage } from './chromium.mjs';
 import { startServer } from '../../serve.mjs';
+import { assertMatchesNative, rendered as renderedOf, runs as runsOf, waitRuns as waitRunsOf } from './demo-page.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = resolve(root, process.env.CBK_NATIVE_CLI || 'build/tools/cbk');
@@ -59,33 +60,9 @@ after(async () => {
   await new Promise((ok) => (server ? server.close(ok) : ok()));
 });
 
-const runs = () => page.evaluate(() => Number(document.body.dataset.runs || 0));
-async function waitRuns(n) {
-  await page.waitForFunction((k) => Number(document.body.dataset.runs || 0) >= k, n, { timeout: 30000 });
-}
-
-// What the grid shows: token ids by row, and each column's code ids per row (slot order).
-async function rendered() {
-  return page.evaluate(() => {
-    const tokens = [...document.querySelectorAll('#grid tbody tr')].map((tr) => Number(tr.dataset.token));
-    const cols = {};
-    for (const td of document.querySelectorAll('#grid td.cell')) {
-      (cols[td.dataset.col] ??= [])[Number(td.dataset.pos)] = td.dataset.codes === '' ? [] : td.dataset.codes.split(',').map(Number);
-    }
-    const columns = window.__demo.columns.map((c) => ({ layer: c.layer, site: c.site, group: c.group }));
-    return { tokens, cols, columns, continuation: document.querySelector('#cont-steered, #cont-plain')?.dataset };
-  });
-}
-
-function assertMatchesNative(shown, gold, what) {
-  assert.deepEqual(shown.tokens, gold.tokens, `${what}: token ids`);
-  assert.equal(shown.columns.length, gold.codes.length, `${what}: one grid column per codebook group`);
-  gold.codes.forEach((g, i) => {
-    const c = shown.columns[i];
-    assert.deepEqual([c.layer, c.site, c.group], [g.layer, g.site, g.group], `${what}: column ${i}`);
-    assert.deepEqual(shown.cols[i], g.ids, `${what}: codes of L${g.layer} ${g.site} g${g.group}`);
-  });
-}
+const runs = () => runsOf(page);
+const waitRuns = (n) => waitRunsOf(page, n);
+const rendered = () => renderedOf(page);
 
 test('the default model loads, generates greedily and the grid equals native cbk generate', async () => {
   const hash = `#prompt=${PROMPT.join(',')}&ids=1&n=${N}&temp=0&topk=0&topp=1&seed=0`;
