@@ -117,12 +117,8 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
                       : arg == "--disable" ? parse_disable_flag(v, &a->steering, &err)
                                            : parse_bypass_flag(v, &a->steering, &err);
       if (!ok) return usage_error(err);
-    } else if (!arg.empty() && arg[0] == '-') {
-      return usage_error("unknown option '" + arg + "'");
-    } else if (a->model.empty()) {
-      a->model = arg;
-    } else {
-      return usage_error("only one model file, got '" + arg + "' too");
+    } else if (const std::string why = take_model_arg(arg, &a->model); !why.empty()) {
+      return usage_error(why);
     }
   }
   if (a->model.empty()) return usage_error("no model file");

@@ -48,17 +48,6 @@ struct Args {
 
 int usage_error(const std::string& why) { return cbk::cli::usage_error("steer-eval", why, kUsage); }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return out;
-}
-
 // Returns -1 when parsing succeeded, else the exit code.
 int parse_args(const std::vector<std::string>& args, Args* a) {
   a->opt.threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
@@ -109,12 +98,8 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
       a->show = static_cast<std::size_t>(n);
     } else if (arg == "--json") {
       a->json = true;
-    } else if (!arg.empty() && arg[0] == '-') {
-      return usage_error("unknown option '" + arg + "'");
-    } else if (a->model.empty()) {
-      a->model = arg;
-    } else {
-      return usage_error("only one model file, got '" + arg + "' too");
+    } else if (const std::string why = take_model_arg(arg, &a->model); !why.empty()) {
+      return usage_error(why);
     }
   }
   if (a->model.empty()) return usage_error("no model file");
