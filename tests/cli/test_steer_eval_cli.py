@@ -46,12 +46,12 @@ def annotation(name, group, code):
             "description": "test topic code", "frequency": 0.0, "top_contexts": []}
 
 
-def convert(run_dir, topics, annotations, out):
+def convert(run_dir, topics, annotations, out, flags=("--add-bos",)):
     with open(os.path.join(run_dir, "topics.json"), "w") as f:
         json.dump({"topics": topics}, f)
     with open(os.path.join(run_dir, "code_annotations.json"), "w") as f:
         json.dump({"annotations": annotations}, f)
-    r = subprocess.run([sys.executable, os.path.join(TOOLS, "convert.py"), run_dir, "-o", out, "--add-bos"],
+    r = subprocess.run([sys.executable, os.path.join(TOOLS, "convert.py"), run_dir, "-o", out] + list(flags),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
 
@@ -100,6 +100,9 @@ class SteerEval(unittest.TestCase):
         # A pattern Python accepts (the converter checks with `re`) but ECMAScript does not.
         cls.bad_model = os.path.join(cls.tmp.name, "bad-regex.cbk")
         convert(cls.run_dir, {"bad": {"regex": "(?i)dragon"}}, [annotation("bad", 0, 1)], cls.bad_model)
+        cls.no_tokenizer = os.path.join(cls.tmp.name, "no-tokenizer.cbk")
+        convert(cls.run_dir, {"dragon": {"regex": "dragon"}}, [annotation("dragon", 0, 1)], cls.no_tokenizer,
+                ["--tokenizer", "none"])
         r = cbk("steer-eval", cls.model, "--threads", "1", *RUN)
         assert r.returncode == 0, r.stderr
         cls.out = json.loads(r.stdout)
@@ -243,6 +246,7 @@ class SteerEval(unittest.TestCase):
             ((TOKFSM,), 1, "the model has no topics"),
             ((self.bad_model,), 1, "topic 'bad': bad regex '(?i)dragon'"),
             ((DKVB,), 1, "wrong_model_kind"),
+            ((self.no_tokenizer,), 1, "the model has no tokenizer"),
             ((self.model, "--samples", "0"), 2, "--samples needs an integer"),
             ((self.model, "--samples", "ten"), 2, "--samples needs an integer"),
             ((self.model, "--new-tokens", "-3"), 2, "--new-tokens needs an integer"),
