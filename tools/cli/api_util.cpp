@@ -150,4 +150,23 @@ bool read_file(const std::string& path, std::string* out) {
   return static_cast<bool>(in) || in.eof();
 }
 
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string take_model_arg(const std::string& arg, std::string* model) {
+  if (!arg.empty() && arg[0] == '-') return "unknown option '" + arg + "'";
+  if (!model->empty()) return "only one model file, got '" + arg + "' too";
+  *model = arg;
+  return "";
+}
+
 }  // namespace cbk::cli

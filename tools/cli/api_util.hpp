@@ -60,4 +60,11 @@ bool parse_ids(const std::string& s, std::vector<std::int32_t>* out);
 
 bool read_file(const std::string& path, std::string* out);
 
+// "a,b,,c" split at every `sep` (empty items kept; "" gives one empty item).
+std::vector<std::string> split(const std::string& s, char sep);
+
+// The last branch of a verb's argument loop: `arg` is an unknown option or the model file (only one).
+// Returns "" when it was taken as *model, else the usage error's text.
+std::string take_model_arg(const std::string& arg, std::string* model);
+
 }  // namespace cbk::cli

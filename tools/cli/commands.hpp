@@ -22,5 +22,6 @@ int run_fsm_demo(const std::vector<std::string>& args);  // tools/cli/fsm_demo.c
 int run_prototypes(const std::vector<std::string>& args);  // tools/cli/prototypes.cpp (prototype networks)
 int run_classify(const std::vector<std::string>& args);  // tools/cli/classify.cpp (classifier model kinds)
 int run_dkvb_eval(const std::vector<std::string>& args); // tools/cli/dkvb_eval.cpp
+int run_steer_eval(const std::vector<std::string>& args);  // tools/cli/steer_eval.cpp (topic steering, Table 3b)
 
 }  // namespace cbk::cli

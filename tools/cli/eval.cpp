@@ -9,6 +9,7 @@
 #include "tools/cli/corpus.hpp"
 #include "tools/cli/json_writer.hpp"
 #include "tools/cli/progress.hpp"
+#include "tools/cli/sampling.hpp"
 
 namespace cbk::cli {
 namespace {
@@ -80,10 +81,7 @@ int run_eval(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i + 1 < n; ++i) {
       const float* row = logits.data() + i * vocab;
       std::size_t best = 0;
-      for (std::size_t v = 1; v < vocab; ++v) best = row[v] > row[best] ? v : best;
-      double sum = 0.0;  // log-sum-exp, shifted by the maximum
-      for (std::size_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - row[best]);
-      nll += std::log(sum) + row[best] - row[t[i + 1]];
+      nll += token_nll(row, vocab, t[i + 1], &best);
       correct += best == static_cast<std::size_t>(t[i + 1]);
       ++predictions;
     }

@@ -9,15 +9,12 @@
 
 #include "bindings/c/include/cbk.h"
 #include "tools/cli/fsm_eval_metrics.hpp"
+#include "tools/cli/session_pool.hpp"
 
 namespace cbk::cli::fsm {
 
 // A failed C API call: its status and message (taken on the thread that made the call).
-struct Error {
-  cbk_status status = CBK_STATUS_OK;
-  std::string message;
-  bool ok() const noexcept { return status == CBK_STATUS_OK; }
-};
+using Error = cbk::cli::ApiError;
 
 struct EvalOptions {
   std::size_t sequences = 2048;      // LM eval: fresh sequences from the FSM

@@ -8,19 +8,12 @@
 #include <cstdio>
 #include <mutex>
 #include <new>
-#include <thread>
 
 #include "bindings/c/include/cbk.hpp"
 #include "tools/cli/fsm_eval.hpp"
 
 namespace cbk::cli::fsm {
 namespace {
-
-// The status of a C API call made on this thread, with its message.
-Error check(cbk_status st) {
-  if (st == CBK_STATUS_OK) return Error();
-  return Error{st, cbk_last_error_message()};
-}
 
 // First index of the largest logit.
 std::int32_t argmax(const float* logits, std::size_t n) {
@@ -56,45 +49,12 @@ struct Progress {
   }
 };
 
-// Runs fn(session, thread, item) for items [0, n) on `threads` threads, each with its own session.
-// fn returns an Error; the first failure stops the remaining work and is returned.
+// Runs fn(session, thread, item) for items [0, n) on worker threads (session_pool.hpp), ticking
+// `progress` after each.
 template <class Fn>
 Error parallel_items(const cbk_model* model, const cbk_session_params& sp, unsigned threads, std::size_t n,
                      Progress* progress, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  const unsigned t_count = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, n)));
-  std::vector<Error> errors(t_count);
-  auto worker = [&](unsigned t) {
-    cbk_status st = CBK_STATUS_OK;
-    cbk::session_ptr s = cbk::create_session(model, &sp, &st);
-    if (!s) {
-      errors[t] = check(st);
-      failed = true;
-      return;
-    }
-    while (!failed) {
-      const std::size_t i = next++;
-      if (i >= n) break;
-      if (Error e = fn(s.get(), t, i); !e.ok()) {
-        errors[t] = e;
-        failed = true;
-        return;
-      }
-      if (progress) progress->tick();
-    }
-  };
-  try {
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < t_count; ++t) pool.emplace_back(worker, t);
-    worker(0);
-    for (auto& th : pool) th.join();
-  } catch (const std::system_error&) {
-    return Error{CBK_STATUS_INTERNAL, "could not start a thread"};
-  }
-  for (const Error& e : errors)
-    if (!e.ok()) return e;
-  return Error();
+  return cbk::cli::parallel_items(model, sp, threads, n, [progress] { if (progress) progress->tick(); }, fn);
 }
 
 // P(next state) after `prefix` (ending at a state's second digit): ten prefills of prefix + [a],

@@ -10,6 +10,7 @@
 #include "tools/cli/api_util.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/json_writer.hpp"
+#include "tools/cli/sampling.hpp"
 #include "tools/cli/steering_flags.hpp"
 
 namespace cbk::cli {
@@ -116,12 +117,8 @@ int parse_args(const std::vector<std::string>& args, Args* a) {
                       : arg == "--disable" ? parse_disable_flag(v, &a->steering, &err)
                                            : parse_bypass_flag(v, &a->steering, &err);
       if (!ok) return usage_error(err);
-    } else if (!arg.empty() && arg[0] == '-') {
-      return usage_error("unknown option '" + arg + "'");
-    } else if (a->model.empty()) {
-      a->model = arg;
-    } else {
-      return usage_error("only one model file, got '" + arg + "' too");
+    } else if (const std::string why = take_model_arg(arg, &a->model); !why.empty()) {
+      return usage_error(why);
     }
   }
   if (a->model.empty()) return usage_error("no model file");
@@ -229,22 +226,10 @@ int run_generate(const std::vector<std::string>& args) {
   sampling.top_p = a.has_top_p ? a.top_p : defaults.top_p;
   const long long n_new = a.n >= 0 ? a.n : static_cast<long long>(defaults.max_new_tokens);
 
-  if ((st = cbk_session_prefill(s, tokens.data(), tokens.size()))) return failure(st);
   const std::size_t n_prompt = tokens.size();
-  std::string stop = "length";
-  for (long long i = 0; i < n_new; ++i) {
-    if (cbk_session_position(s) >= cbk_session_context_size(s)) {
-      stop = "context_full";
-      break;
-    }
-    std::int32_t next = -1;
-    if ((st = cbk_session_sample(s, &sampling, &next)) || (st = cbk_session_decode(s, next))) return failure(st);
-    tokens.push_back(next);
-    if (!a.ignore_eos && tok.has_tokenizer && next == tok.eos) {
-      stop = "eos";
-      break;
-    }
-  }
+  const char* stop = "length";
+  const std::int32_t eos = !a.ignore_eos && tok.has_tokenizer ? tok.eos : -1;
+  if ((st = sample_continuation(s, sampling, n_new, eos, &tokens, &stop))) return failure(st);
 
   // Padding ids (a padded vocabulary) decode to nothing; --json keeps them in "tokens".
   std::string text, completion;

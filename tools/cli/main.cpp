@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "  bench MODEL.cbk           prefill and decode speed\n"
     "  fsm-eval MODEL.cbk ...    TokFSM metrics: LM, state accuracy, state codes, steering\n"
     "  fsm-demo MODEL.cbk ...    TokFSM: tokens with their states and codes, then steered to another state\n"
+    "  steer-eval MODEL.cbk ...  topic steering: share of samples on topic, baseline vs steered, and their loss\n"
     "  classify MODEL.cbk [FILE] classify input vectors (DKVB): class, picked keys, logits;\n"
     "                            or images (prototype network): class, nearest prototypes, accuracy\n"
     "  dkvb-eval MODEL.cbk FILE  DKVB accuracy on a labelled set, per class and per task\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return cbk::cli::run_bench(args);
     if (command == "fsm-eval") return cbk::cli::run_fsm_eval(args);
     if (command == "fsm-demo") return cbk::cli::run_fsm_demo(args);
+    if (command == "steer-eval") return cbk::cli::run_steer_eval(args);
     if (command == "classify") return cbk::cli::run_classify(args);
     if (command == "dkvb-eval") return cbk::cli::run_dkvb_eval(args);
     if (command == "prototypes") return cbk::cli::run_prototypes(args);

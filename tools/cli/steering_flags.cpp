@@ -13,18 +13,6 @@ namespace {
 // Codes travel as int32_t: a larger number would wrap to a negative id (a fuzz finding).
 constexpr long long kMaxCode = 2147483647;
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 bool fail(std::string* error, const std::string& flag, const std::string& text, const std::string& why) {
   *error = flag + " '" + text + "': " + why;
   return false;
