@@ -10,13 +10,13 @@ import cbk_test_helpers  # noqa: F401  (sys.path, one torch thread)
 from cbktrain.codebook import CodebookSpec, Trace
 from cbktrain.gpt_neo import NeoModel, NeoShape
 from stories import bpe, corpus
-from stories.topic_codes import annotations, story_active_codes, topic_codes
+from stories.topic_codes import annotations, story_code_shares, topic_codes
 
 
 def table(active_codes, G=2, C=6):
-    a = np.zeros((G, C), bool)
+    a = np.zeros((G, C), np.float32)
     for g, c in active_codes:
-        a[g, c] = True
+        a[g, c] = 1.0
     return {0: a}
 
 
@@ -31,6 +31,7 @@ class Selection(unittest.TestCase):
     ]
 
     def found(self, **kw):
+        kw = {"share": 0.5, "min_support": 0.1, **kw}
         return topic_codes([table(a) for a in self.ACTIVE], self.TOPICS, k=2, **kw)
 
     def codes(self, found, topic):
@@ -54,11 +55,17 @@ class Selection(unittest.TestCase):
     def test_thresholds_and_caps(self):
         self.assertEqual(self.codes(self.found(min_support=0.8), "fire"), [(1, 4)])
         self.assertEqual(self.codes(self.found(min_precision=0.4), "dragon"), [(0, 1), (0, 2), (1, 2)])
+        # equal support and precision: the code on more of the topic's tokens first, although the index
+        # order would put the rival first
+        shares = [table(a) for a in self.ACTIVE]
+        shares[7][0][0, 0] = shares[8][0][0, 0] = 0.7  # a rival flower code on 70 % of their tokens, (1,5) on all
+        self.assertEqual(self.codes(topic_codes(shares, self.TOPICS, k=2, share=0.5, min_support=0.1), "flower"),
+                         [(1, 5), (0, 0)])
         self.assertEqual(self.codes(self.found(max_codes=1), "dragon"), [(0, 1)])
         self.assertEqual(set(self.found(topics=["fire"])), {"fire"})
 
     def test_annotations_are_labelled_topics(self):
-        notes = annotations(self.found(), 10)
+        notes = annotations(self.found(), 10, 0.5)
         self.assertEqual({n["label"] for n in notes}, {"topic: dragon", "topic: fire", "topic: flower"})
         first = notes[0]
         self.assertEqual((first["site"], first["group"], first["code"], first["frequency"]), ("attn_preproj", 0, 1, 0.5))
@@ -71,7 +78,7 @@ class StoryActivity(unittest.TestCase):
                                   window_size=16), seed=0)
         model.add_codebooks(CodebookSpec(num_codes=8, k=3, sites=("attn_preproj",)), seed=0)
         texts = [s.text for s in corpus.stories(3, corpus.HELDOUT_SEED)]
-        got = story_active_codes(model, tok, texts, share=0.5, batch=2)
+        got = story_code_shares(model, tok, texts, batch=2)
         for text, act in zip(texts, got):
             ids = [tok.eos_id] + tok.encode(text)
             tr = Trace()
@@ -81,7 +88,7 @@ class StoryActivity(unittest.TestCase):
             for g in range(4):
                 for c in range(8):
                     tokens_with_c = sum(1 for t in range(len(ids)) if c in slots[t, g].tolist())
-                    self.assertEqual(bool(act[0][g, c]), tokens_with_c > 0.5 * len(ids), (g, c))
+                    self.assertAlmostEqual(float(act[0][g, c]), tokens_with_c / len(ids), places=6, msg=(g, c))
             self.assertTrue(act[0].any())
 
 

@@ -1,10 +1,10 @@
 """Export a saved training state of the story model (OUT/resume.pt or a copy) as a checkpoint directory,
 so a fine-tune in progress can be converted and measured (topic codes, `cbk steer-eval`) before it ends.
 
-    /usr/bin/python3 -m stories.snapshot RUN_DIR/resume.pt OUT_DIR      (from tools/python)
+    /usr/bin/python3 -m stories.snapshot RUN_DIR/resume.pt OUT_DIR [--run-dir RUN_DIR]     (from tools/python)
 
 The state must have its codebooks (saved in the fine-tune phase or later). The tokenizer files are
-copied from the state's directory; heldout_ids.txt is the recipe's held-out stream.
+copied from the run directory (default: the state's directory); heldout_ids.txt is the recipe's held-out stream.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def load_snapshot(path) -> tuple:
     return model, r, st["phase"], st["step"]
 
 
-def export_snapshot(state_path, out_dir) -> Path:
+def export_snapshot(state_path, out_dir, run_dir=None) -> Path:
     model, r, phase, step = load_snapshot(state_path)
-    run_dir, out = Path(state_path).parent, Path(out_dir)
+    run_dir, out = Path(run_dir or Path(state_path).parent), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in TOKENIZER_FILES:
         shutil.copyfile(run_dir / name, out / name)
@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("state")
     ap.add_argument("out")
+    ap.add_argument("--run-dir", help="where the run's tokenizer files are (default: the state's directory)")
     a = ap.parse_args(argv)
-    print(export_snapshot(a.state, a.out))
+    print(export_snapshot(a.state, a.out, a.run_dir))
     return 0
 
 
