@@ -62,27 +62,8 @@ def cbk(*args, timeout=120):
 
 def read_topic_annotations(path):
     """{name: [(codebook, layer, site, group, code), ...]} and {name: regex}, from the file's FlatBuffers."""
-    from cbkfile import schema_module
-    from cbkfile.reader import _names
-    from cbkfile.writer import SITES
-    with open(path, "rb") as f:
-        data = f.read()
-    m = schema_module.load().Model.Model.GetRootAs(data[:int.from_bytes(data[:4], "little") + 4], 4)
-    codes = {}
-    for i in range(m.AnnotationsLength()):
-        a = m.Annotations(i)
-        label = a.Label().decode()
-        if label.startswith("topic: "):
-            cb = m.Codebooks(a.Codebook())
-            codes.setdefault(label[len("topic: "):], []).append(
-                (a.Codebook(), cb.Layer(), _names(SITES)[cb.Site()], a.Group(), a.Code()))
-    md = m.Metadata()
-    regex = {}
-    for i in range(md.ExtraLength()):
-        key = md.Extra(i).Key().decode()
-        if key.startswith("topic.") and key.endswith(".regex"):
-            regex[key[len("topic."):-len(".regex")]] = md.Extra(i).Value().decode()
-    return codes, regex
+    from cbkfile.reader import read_topics
+    return read_topics(path)
 
 
 class SteerEval(unittest.TestCase):

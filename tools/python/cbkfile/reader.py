@@ -82,3 +82,45 @@ def read_cbk(path: str) -> CbkModel:
             ln_weight=np.stack([_tensor(mm, data_offset, g.LnWeight()) for g in groups]),
             ln_bias=np.stack([_tensor(mm, data_offset, g.LnBias()) for g in groups])))
     return CbkModel(arch, tensors, codebooks, int(mm.size))
+
+
+def read_header(path: str):
+    """The file's FlatBuffers root (generated cbk.fb.Model), for readers that need fields read_cbk skips
+    (annotations, metadata, tokenizer)."""
+    with open(path, "rb") as f:
+        prefix = f.read(12)
+        if prefix[8:12] != FILE_IDENTIFIER:
+            raise ValueError("%s is not a .cbk file" % path)
+        f.seek(0)
+        header = f.read(int.from_bytes(prefix[:4], "little") + 4)
+    return schema_module.load().Model.Model.GetRootAs(header, 4)
+
+
+def read_annotations(path: str) -> List[dict]:
+    """[{codebook, layer, site, group, code, label}] in file order."""
+    m = read_header(path)
+    out = []
+    for i in range(m.AnnotationsLength()):
+        a = m.Annotations(i)
+        cb = m.Codebooks(a.Codebook())
+        out.append({"codebook": a.Codebook(), "layer": cb.Layer(), "site": _names(SITES)[cb.Site()], "group": a.Group(),
+                    "code": a.Code(), "label": (a.Label() or b"").decode()})
+    return out
+
+
+def read_metadata_extra(path: str) -> Dict[str, str]:
+    md = read_header(path).Metadata()
+    return {md.Extra(i).Key().decode(): md.Extra(i).Value().decode() for i in range(md.ExtraLength())}
+
+
+def read_topics(path: str):
+    """Topic steering data of a story model: ({name: [(codebook, layer, site, group, code), ...]} from the
+    annotations labelled "topic: NAME", in file order; {name: regex} from the metadata "topic.NAME.regex")."""
+    codes: Dict[str, list] = {}
+    for a in read_annotations(path):
+        if a["label"].startswith("topic: "):
+            codes.setdefault(a["label"][len("topic: "):], []).append(
+                (a["codebook"], a["layer"], a["site"], a["group"], a["code"]))
+    regex = {k[len("topic."):-len(".regex")]: v for k, v in read_metadata_extra(path).items()
+             if k.startswith("topic.") and k.endswith(".regex")}
+    return codes, regex

@@ -91,17 +91,8 @@ def make_topic_codes_loud(path: str):
 def read_annotations(path: str):
     """[{codebook, group, code, label}] in file order, straight from the header."""
     sys.path.insert(0, TOOLS)
-    from cbkfile import schema_module
-    fb = schema_module.load()
-    with open(path, "rb") as f:
-        data = f.read()
-    header_len = int.from_bytes(data[:4], "little") + 4
-    m = fb.Model.Model.GetRootAs(data[:header_len], 4)
-    out = []
-    for i in range(m.AnnotationsLength()):
-        a = m.Annotations(i)
-        out.append({"codebook": a.Codebook(), "group": a.Group(), "code": a.Code(), "label": (a.Label() or b"").decode()})
-    return out
+    from cbkfile.reader import read_annotations as read
+    return [{k: a[k] for k in ("codebook", "group", "code", "label")} for a in read(path)]
 
 
 if __name__ == "__main__":
