@@ -54,6 +54,20 @@ class StoriesEndToEnd(unittest.TestCase):
         self.assertLess(mine["loss"], 6.0)  # it learned something: uniform over 400 tokens is 5.99
         self.assertLess(base["loss"], 6.0)
 
+    def test_cbk_eval_without_codebooks_agrees_with_the_trainer(self):
+        # --bypass on both layers' codebooks = the trainer's forward with bypass=True ("final_without_codebooks")
+        r = subprocess.run(CBK + ["eval", self.model, os.path.join(self.run_dir, "heldout_ids.txt"), "--ids", "--json",
+                                  "--bypass", "0:attn_preproj", "--bypass", "1:attn_preproj"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got, mine = json.loads(r.stdout), self.summary["metrics"]["final_without_codebooks"]
+        self.assertAlmostEqual(got["loss"], mine["loss"], delta=2e-4)
+        self.assertAlmostEqual(got["accuracy"], mine["acc"], delta=2e-4)
+        r = subprocess.run(CBK + ["eval", self.model, os.path.join(self.run_dir, "heldout_ids.txt"), "--ids",
+                                  "--bypass", "0:mlp"], capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no codebook at layer 0 site mlp", r.stderr)
+
     def test_cbk_generate_continues_a_prompt(self):
         r = subprocess.run(CBK + ["generate", self.model, "-p", "Once upon a time,", "-n", "20", "--seed", "3", "--json"],
                            capture_output=True, text=True, timeout=120)

@@ -10,16 +10,20 @@
 #include "tools/cli/json_writer.hpp"
 #include "tools/cli/progress.hpp"
 #include "tools/cli/sampling.hpp"
+#include "tools/cli/steering_flags.hpp"
 
 namespace cbk::cli {
 namespace {
 
 constexpr const char* kEvalUsage =
-    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--threads N] [--no-mmap] [--json]\n"
+    "usage: cbk eval MODEL.cbk FILE [--ids] [--context N] [--bypass LAYER:SITE[:GROUP]]... [--threads N]\n"
+    "                [--no-mmap] [--json]\n"
     "  Mean next-token loss (nats), perplexity and top-1 accuracy over FILE, run in windows\n"
     "  of the context length.\n"
     "  --ids         FILE holds token ids (whitespace or comma separated), not text\n"
     "  --context N   window length (default: the model's context)\n"
+    "  --bypass LAYER:SITE[:GROUP]  run without that codebook (repeatable; as in `cbk generate`):\n"
+    "                the figures of the weights without their codebooks, e.g. --bypass 0:attn_preproj\n"
     "  --threads N   threads per session (default 1; results are identical for any N)\n"
     "  --no-mmap     read the model into memory (huge pages: faster on large models)\n"
     "  --json        one JSON object on stdout\n";
@@ -31,6 +35,8 @@ int run_eval(const std::vector<std::string>& args) {
   bool ids = false, json = false, no_mmap = false;
   long long context = 0;
   std::uint32_t threads = 1;
+  std::vector<SteerFlag> bypass;
+  std::string error;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") { std::fputs(kEvalUsage, stdout); return kExitOk; }
@@ -43,6 +49,9 @@ int run_eval(const std::vector<std::string>& args) {
     } else if (arg == "--threads") {
       if (i + 1 >= args.size() || !parse_threads(args[++i], &threads))
         return usage_error("eval", kThreadsError, kEvalUsage);
+    } else if (arg == "--bypass") {
+      if (i + 1 >= args.size()) return usage_error("eval", "--bypass needs LAYER:SITE[:GROUP]", kEvalUsage);
+      if (!parse_bypass_flag(args[++i], &bypass, &error)) return usage_error("eval", error, kEvalUsage);
     } else if (!arg.empty() && arg[0] == '-') return usage_error("eval", "unknown option '" + arg + "'", kEvalUsage);
     else pos.push_back(arg);
   }
@@ -52,7 +61,6 @@ int run_eval(const std::vector<std::string>& args) {
   const cbk_model_params params = model_params(no_mmap);
   model_ptr model = load_model(pos[0].c_str(), &params, &st);
   if (!model) return api_failure("eval", st);
-  std::string error;
   Corpus corpus;
   std::size_t ctx = 0;
   if (!context_size(model.get(), context, &ctx, &error)) return usage_error("eval", error, kEvalUsage);
@@ -63,6 +71,7 @@ int run_eval(const std::vector<std::string>& args) {
   sp.n_threads = threads;
   session_ptr session = create_session(model.get(), &sp, &st);
   if (!session) return api_failure("eval", st);
+  if ((st = apply_steering(session.get(), bypass))) return api_failure("eval", st);  // kept across resets
   cbk_architecture arch = sized<cbk_architecture>();
   cbk_model_architecture(model.get(), &arch);
   const std::size_t vocab = arch.vocab_size;
