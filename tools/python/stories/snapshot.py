@@ -3,7 +3,9 @@ so a fine-tune in progress can be converted and measured (topic codes, `cbk stee
 
     /usr/bin/python3 -m stories.snapshot RUN_DIR/resume.pt OUT_DIR [--run-dir RUN_DIR]     (from tools/python)
 
-The state must have its codebooks (saved in the fine-tune phase or later). The tokenizer files are
+A state saved before the codebooks exist (OUT/base_done.pt: the base model) is exported with untrained
+codebooks of the recipe's shape (seeded, not k-means), for `cbk eval --bypass 0:attn_preproj`, which
+measures the base model in the runtime. The tokenizer files are
 copied from the run directory (default: the state's directory); heldout_ids.txt is the recipe's held-out stream.
 """
 
@@ -30,18 +32,22 @@ TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer.json", "special_tokens
 
 
 def load_snapshot(path) -> tuple:
-    """(model, recipe, phase, step) of a saved state that has codebooks."""
+    """(model, recipe, phase, step) of a saved state; a base-phase state gets untrained codebooks."""
     st = torch.load(path)
-    if st["spec"] is None:
-        raise SystemExit(f"{path}: saved in phase {st['phase']} before the codebooks were added")
     known = {f.name for f in fields(Recipe)}
     r = Recipe(**{k: v for k, v in st["recipe"].items() if k in known})
     model = NeoModel(NeoShape(vocab_size=r.vocab_size, d_model=r.d_model, n_layers=r.n_layers, n_heads=r.n_heads,
                               d_mlp=r.d_mlp, max_positions=r.context, window_size=r.window_size), seed=r.seed)
-    spec = dict(st["spec"])
-    spec["sites"] = tuple(spec["sites"])
-    model.add_codebooks(CodebookSpec(**spec))
-    model.load_state_dict(st["model"])
+    if st["spec"] is None:
+        if st["phase"] == "base" and st["step"] < r.base_steps:
+            raise SystemExit(f"{path}: the base phase is not finished (step {st['step']}/{r.base_steps})")
+        model.load_state_dict(st["model"])
+        model.add_codebooks(CodebookSpec(num_codes=r.num_codes, k=r.k, sites=("attn_preproj",)), seed=r.seed)
+    else:
+        spec = dict(st["spec"])
+        spec["sites"] = tuple(spec["sites"])
+        model.add_codebooks(CodebookSpec(**spec))
+        model.load_state_dict(st["model"])
     model.eval()
     return model, r, st["phase"], st["step"]
 
