@@ -15,27 +15,19 @@ Run by ctest as: python3 test_shipped_stories.py CBK_COMMAND... -- MODEL.cbk
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "python"))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "tools", "python")]
 
 from cbkfile.reader import read_cbk, read_header, read_metadata_extra, read_topics  # noqa: E402
+from shipped_model_cli import cbk, parse_argv  # noqa: E402
 
-CBK = []
 MODEL = ""
 STEER_TOPICS = ["dragon", "slide", "bike"]
 MARGIN = 0.35
-
-
-def cbk(*args, timeout=1800):
-    r = subprocess.run(CBK + list(args), capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise AssertionError("cbk %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
-    return r.stdout
 
 
 class Shipped(unittest.TestCase):
@@ -97,7 +89,5 @@ class Shipped(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    sep = sys.argv.index("--")
-    CBK = sys.argv[1:sep]
-    MODEL = sys.argv[sep + 1]
-    unittest.main(argv=[sys.argv[0]] + sys.argv[sep + 2:])
+    MODEL, argv = parse_argv(sys.argv)
+    unittest.main(argv=argv, verbosity=2)
