@@ -9,7 +9,7 @@
     trainer's own held-out figures stored in the file;
   * `cbk steer-eval` on 3 topics x 4 prompts x 3 samples: forcing a topic's codes raises the share of
     samples that mention it by at least MARGIN over the unsteered samples with the same seeds (the
-    full 40-sample figures in the README are 55-85 points above baseline for these topics).
+    full 40-sample figures in the README are 92.5 points above baseline for these three topics).
 
 Run by ctest as: python3 test_shipped_stories.py CBK_COMMAND... -- MODEL.cbk
 """
@@ -26,7 +26,7 @@ from cbkfile.reader import read_cbk, read_header, read_metadata_extra, read_topi
 from shipped_model_cli import cbk, parse_argv  # noqa: E402
 
 MODEL = ""
-STEER_TOPICS = ["dragon", "slide", "bike"]
+STEER_TOPICS = ["dragon", "bike", "princess"]
 MARGIN = 0.35
 
 

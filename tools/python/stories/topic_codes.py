@@ -80,7 +80,7 @@ def story_code_shares(model, tok: ByteBpe, texts: Sequence[str], batch: int = 32
 
 
 def topic_codes(shares: List[Dict[int, np.ndarray]], story_topics: List[Sequence[str]], k: int,
-                share: float = 0.1, min_precision: float = 0.9, min_support: float = 0.5, max_codes: int = 16,
+                share: float = 0.1, min_precision: float = 0.9, min_support: float = 0.2, max_codes: int = 16,
                 topics: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
     """{topic: [{layer, group, code, support, precision, stories, mean_share}]} by the rule in the module
     doc; `shares` as story_code_shares returns them (a bool table works too: True = active everywhere).
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stories", type=int, default=2000, help="annotation stories (seed %d)" % ANNOTATION_SEED)
     ap.add_argument("--share", type=float, default=0.1, help="story-active: on more than this share of its tokens")
     ap.add_argument("--min-precision", type=float, default=0.9)
-    ap.add_argument("--min-support", type=float, default=0.5)
+    ap.add_argument("--min-support", type=float, default=0.2)
     ap.add_argument("--max-codes", type=int, default=16, help="per topic")
     ap.add_argument("--topics", help="comma-separated (default: all)")
     ap.add_argument("--threads", type=int, default=1)
