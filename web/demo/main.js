@@ -150,7 +150,7 @@ async function setupModel(engine) {
   }
   const d = f.generationDefaults;
   const sm = fromHash?.sampling || {};
-  $('n').value = sm.n ?? (engine.fsm ? 12 : Math.min(32, d.maxNewTokens || 32));
+  $('n').value = sm.n ?? (engine.fsm ? 12 : BUNDLED[state.source.bundled]?.tokens ?? Math.min(32, d.maxNewTokens || 32));
   $('temperature').value = sm.temperature ?? (engine.fsm ? 0 : d.temperature);
   $('top-k').value = sm.topK ?? d.topK;
   $('top-p').value = sm.topP ?? d.topP;

@@ -42,13 +42,13 @@ export function readHash(hash = location.hash) {
 }
 
 // The models bundled with the page, by the name `?model=NAME` uses; paths from the repository root
-// (the demo is served at web/demo/). `prompt` is the text a fresh load starts with; `missing` is said
-// when the server does not have the file.
+// (the demo is served at web/demo/). `prompt` and `tokens` are what a fresh load starts with (a story
+// needs ~150 tokens to reach its topic); `missing` is said when the server does not have the file.
 export const BUNDLED = {
   tokfsm: { label: 'TokFSM', path: 'models/tokfsm.cbk' },
   stories: {
-    label: 'Stories', path: 'models/stories.cbk', prompt: 'Once upon a time,',
-    missing: 'The story model (issue 14) is still being trained and is not bundled yet. ',
+    label: 'Stories', path: 'models/stories.cbk', prompt: 'Once upon a time,', tokens: 150,
+    missing: 'It is part of the repository (models/stories.cbk): serve the repository root. ',
   },
 };
 export const DEFAULT_MODEL = 'tokfsm';

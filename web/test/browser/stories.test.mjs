@@ -107,7 +107,7 @@ test('a missing models/stories.cbk gives a clear message; the chooser still open
   assert.equal(await page.getAttribute('#error', 'data-missing'), 'stories');
   const msg = await page.textContent('#error');
   assert.match(msg, /The Stories model is not available: not_found — models\/stories\.cbk is not on this server\./, msg);
-  assert.match(msg, /not bundled yet/);
+  assert.match(msg, /serve the repository root/);
   assert.equal(await page.isDisabled('#generate'), true, 'nothing to generate with');
   assert.equal(await page.inputValue('#model-choice'), 'stories');
   const n0 = await runs(page);
