@@ -77,8 +77,14 @@ class FsmEvalJson(unittest.TestCase):
             self.assertTrue(0 <= p["jsd"] <= 1 and 0 <= p["relative"] <= 1, p)
         # every codebook patched: only the token embedding of a's second digit still differs from b's run
         self.assertLess(st["figure4"][-1]["relative"], st["figure4"][0]["relative"])
-        self.assertEqual(set(o["targets"]), {"next_token_accuracy", "first_transition_accuracy",
-                                             "best_code_precision", "steering_success"})
+        self.assertEqual(set(o["targets"]), {"next_token_accuracy", "first_transition_accuracy", "sampled_state_accuracy",
+                                             "best_code_precision", "interchange_steering", "all_mlp_relative_jsd"})
+        t = o["targets"]
+        self.assertEqual((t["sampled_state_accuracy"]["value"], t["interchange_steering"]["value"]),
+                         (o["sampling"]["state_accuracy"], st["interchange"]["success"]))
+        all_mlp = next(p["relative"] for p in st["figure4"] if p["patching"] == "all_mlp")
+        self.assertEqual((t["all_mlp_relative_jsd"]["value"], t["all_mlp_relative_jsd"]["goal"]), (all_mlp, "at_most"))
+        self.assertEqual(t["all_mlp_relative_jsd"]["met"], all_mlp <= 0.25)
         self.assertFalse(o["all_targets_met"])  # random weights
         self.assertEqual(o["paper"]["next_token_accuracy"], 0.4527)
 

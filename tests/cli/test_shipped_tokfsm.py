@@ -1,6 +1,6 @@
-"""The shipped default model, models/tokfsm.cbk, against issue 5's targets on a reduced sample.
+"""The shipped default model, models/tokfsm.cbk, against issue 15's goals on a reduced sample.
 
-`cbk fsm-eval` runs on 128 fresh sequences, 20 sampled sequences and 30 steering pairs (the full
+`cbk fsm-eval` runs on 128 fresh sequences, 100 sampled sequences and 200 steering pairs (the full
 evaluation uses 2048 / 100 / 500; README "TokFSM"), small enough for the qemu-aarch64 and WASM
 stages. The checks:
 
@@ -26,11 +26,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shipped_model_cli import cbk, parse_argv  # noqa: E402
 
 MODEL = ""
-SAMPLE = ["--sequences", "128", "--code-sequences", "128", "--samples", "20", "--pairs", "30", "--seed", "1"]
-TARGETS = {"next_token_accuracy": 0.44, "first_transition_accuracy": 0.95, "best_code_precision": 0.90,
-           "steering_success": 0.80}
+SAMPLE = ["--sequences", "128", "--code-sequences", "128", "--samples", "100", "--pairs", "200", "--seed", "2"]
+# Issue 15's goals (cbk fsm-eval's targets); the relative JSD is a ceiling, the others floors.
+TARGETS = {"next_token_accuracy": 0.45, "first_transition_accuracy": 0.96, "sampled_state_accuracy": 0.60,
+           "best_code_precision": 0.95, "interchange_steering": 0.80, "all_mlp_relative_jsd": 0.25}
 # Targets the shipped model misses (README "TokFSM" says why).
-MISSED = {"first_transition_accuracy", "steering_success"}
+MISSED = {"sampled_state_accuracy", "all_mlp_relative_jsd"}
 
 
 class Shipped(unittest.TestCase):
@@ -52,7 +53,11 @@ class Shipped(unittest.TestCase):
         return self.eval["targets"][name]["value"]
 
     def check_target(self, name):
-        self.assertGreaterEqual(self.value(name), TARGETS[name], name)
+        self.assertEqual(self.eval["targets"][name]["target"], TARGETS[name])
+        if self.eval["targets"][name]["goal"] == "at_most":
+            self.assertLessEqual(self.value(name), TARGETS[name], name)
+        else:
+            self.assertGreaterEqual(self.value(name), TARGETS[name], name)
         if name == "best_code_precision":
             sc = self.eval["state_codes"]
             self.assertGreater(sc["mean_best_code_precision"], sc["mean_best_neuron_precision"])
@@ -69,6 +74,11 @@ class Shipped(unittest.TestCase):
         self.assertLess(rel["all_mlp"], 0.6 * rel["l1_mlp"])
         self.assertLess(rel["all_mlp"], 0.6 * rel["none"])
         self.assertLess(rel["all_attn_mlp"], 0.05)
+
+    @unittest.expectedFailure  # README "TokFSM": here patching every attention codebook moves more than every MLP one
+    def test_figure4_paper_order_mlp_before_attention(self):
+        rel = {p["patching"]: p["relative"] for p in self.eval["steering"]["figure4"]}
+        self.assertLess(rel["all_mlp"], rel["all_attn"])
 
     def test_interchange_steers(self):
         st = self.eval["steering"]
