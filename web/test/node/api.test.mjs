@@ -138,7 +138,9 @@ describe('facts', () => {
       const sum = v.subarray(r * 100, r * 100 + 100).reduce((x, y) => x + y, 0);
       assert.ok(Math.abs(sum - 1) < 1e-4 || sum === 0, `row ${r} sums to ${sum}`);
     }
-    assert.equal(m.annotations().length, 237);
+    const notes = m.annotations();  // the trainer's state codes (tools/python/tokfsm/annotate.py)
+    assert.ok(notes.length > 100, `${notes.length} annotations`);
+    for (const a of notes) assert.match(a.label, /^state \d\d$/);
     m.dispose();
   });
 });
