@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
 import { bytesOf, expectStatus, nativeGenerate, startClient, TOKFSM } from './helpers.mjs';
 
 let client;
@@ -16,7 +17,8 @@ test('load by URL with progress; facts come along', async () => {
   const m = await client.load(pathToFileURL(TOKFSM).href, { onProgress: (n, total) => progress.push([n, total]) });
   assert.equal(m.facts.architecture.family, 'gpt_neox');
   assert.equal(m.facts.codebooks.length, 8);
-  assert.deepEqual(progress.at(-1), [7421312, 7421312]);
+  const size = statSync(TOKFSM).size;  // the last progress report is the whole file
+  assert.deepEqual(progress.at(-1), [size, size]);
   assert.equal((await m.vocabulary()).length, 11);
   await m.dispose();
 });
