@@ -50,9 +50,8 @@ def story_code_shares(model, tok: ByteBpe, texts: Sequence[str], batch: int = 32
     seqs = [[tok.eos_id] + tok.encode(t) for t in texts]
     seqs = [s[:limit] for s in seqs]
     layers = [l for l in range(model.shape.n_layers) if model.codebook(l, SITE) is not None]
-    out: List[Dict[int, np.ndarray]] = []
+    out: List[Dict[int, np.ndarray]] = [{} for _ in seqs]
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))  # similar lengths share a batch
-    result: Dict[int, Dict[int, np.ndarray]] = {}
     for b in range(0, len(order), batch):
         idx = order[b:b + batch]
         width = max(len(seqs[i]) for i in idx)
@@ -63,19 +62,13 @@ def story_code_shares(model, tok: ByteBpe, texts: Sequence[str], batch: int = 32
         model(x, trace=tr)  # causal: the padding after a story does not change its positions
         for r, i in enumerate(idx):
             n = len(seqs[i])
-            per_layer = {}
             for l in layers:
                 ids = tr.ids[(l, SITE)][r, :n].numpy()  # [T, G, k]
                 G, C = ids.shape[1], model.codebook(l, SITE).num_codes
-                counts = np.zeros((G, C), np.int32)
-                for g in range(G):
-                    # a code counts once per token even if it filled two slots
-                    uniq = np.unique(ids[:, g, :] + np.arange(n)[:, None] * C)
-                    np.add.at(counts[g], uniq % C, 1)
-                per_layer[l] = (counts / n).astype(np.float32)
-            result[i] = per_layer
-    for i in range(len(seqs)):
-        out.append(result[i])
+                # one key per (token, group, code): a code counts once per token even if it filled two slots
+                keys = ids + (np.arange(n)[:, None, None] * G + np.arange(G)[None, :, None]) * C
+                counts = np.bincount(np.unique(keys) % (G * C), minlength=G * C).reshape(G, C)
+                out[i][l] = (counts / n).astype(np.float32)
     return out
 
 
